@@ -1,0 +1,27 @@
+'use strict'
+// elife/pm: `require('elife/pm')`. In the main process this is the process manager; inside a
+// service that pm started, `onstopping` is the service's own hook (the rest stays available
+// for services that manage processes of their own). Node 12 syntax only.
+
+const PARENT_ENV = 'ELIFE_PM_PARENT'
+
+// pm marks its services with the main process's pid; a grandchild that inherits the variable
+// has another parent and is not a service of ours.
+const isService = typeof process.send === 'function' &&
+  String(process.ppid) === process.env[PARENT_ENV]
+delete process.env[PARENT_ENV]
+
+if (isService) {
+  const service = require('./lib/service')
+  const api = {}
+  ;['start', 'stop', 'restart', 'stopall', 'list', 'on', 'off'].forEach(function (name) {
+    api[name] = function () {
+      const manager = require('./lib/manager')
+      return manager[name].apply(manager, arguments)
+    }
+  })
+  api.onstopping = service.onstopping
+  module.exports = api
+} else {
+  module.exports = require('./lib/manager')
+}

@@ -1,0 +1,235 @@
+'use strict'
+// The main-process side of elife/pm: a thin layer over the Rust supervisor (lib/native.js) that
+// adds what only JS can do: checking a script exists with Electron's asar-aware `fs`, event
+// listeners, keeping a plain Node process alive only while services run, and stopping every
+// service when the main process quits. Node 12 syntax only (Electron 9 loads this file).
+
+const fs = require('fs')
+const native = require('./native')
+
+/** How long the main process's onstopping handlers may take at quit, in ms. */
+const QUIT_HANDLERS_TIMEOUT = 5000
+const EVENTS = ['start', 'exit', 'restart', 'stop', 'error', 'message']
+const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }
+
+const listeners = {}
+EVENTS.forEach(function (e) { listeners[e] = [] })
+
+// A timer that never fires holds the event loop open while services run, like a child process
+// handle would; it is unref'd once nothing runs, so pm never keeps a process alive by itself.
+const keepAlive = setInterval(function () {}, 0x7fffffff)
+keepAlive.unref()
+
+function updateKeepAlive () {
+  if (native.alive() > 0) keepAlive.ref()
+  else keepAlive.unref()
+}
+
+// Called from Rust for every event. It must never throw: an exception here would reach Node as
+// an uncaught one.
+function dispatch (event) {
+  try {
+    updateKeepAlive()
+    const list = listeners[event.type]
+    if (!list || list.length === 0) return
+    const payload = Object.assign({}, event)
+    delete payload.type
+    list.slice().forEach(function (fn) {
+      try {
+        fn(payload)
+      } catch (err) {
+        process.emitWarning('elife/pm: a "' + event.type + '" listener threw: ' + (err && err.stack ? err.stack : err))
+      }
+    })
+  } catch (err) {
+    // Nothing better to do than not crash the main process.
+  }
+}
+
+native.init(process.execPath, dispatch)
+
+function isFile (p) {
+  try {
+    return fs.statSync(p).isFile()
+  } catch (e) {
+    return false
+  }
+}
+
+// Top-level `undefined` values (`{ name: maybeName }`) mean "not given".
+function definedOnly (options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return options
+  const out = {}
+  Object.keys(options).forEach(function (k) {
+    if (options[k] !== undefined) out[k] = options[k]
+  })
+  return out
+}
+
+function settle (promise) {
+  return promise.then(function (value) {
+    updateKeepAlive()
+    return value
+  }, function (err) {
+    updateKeepAlive()
+    throw err
+  })
+}
+
+function start (options) {
+  installQuitHooks()
+  const started = native.start(definedOnly(options), isFile)
+  keepAlive.ref()
+  return settle(started)
+}
+
+function target (t) {
+  return t === undefined ? null : t
+}
+
+function stop (t) {
+  return settle(native.stop(target(t)))
+}
+
+function restart (t) {
+  installQuitHooks()
+  return settle(native.restart(target(t)))
+}
+
+function stopall () {
+  return settle(native.stopall())
+}
+
+function list () {
+  return native.list()
+}
+
+function checkListener (call, event, fn) {
+  if (EVENTS.indexOf(event) < 0) {
+    throw new TypeError('pm.' + call + ': unknown event ' + JSON.stringify(event) + '; events are ' + EVENTS.join(', '))
+  }
+  if (typeof fn !== 'function') throw new TypeError('pm.' + call + ': the listener must be a function')
+}
+
+function on (event, fn) {
+  checkListener('on', event, fn)
+  listeners[event].push(fn)
+  return module.exports
+}
+
+function off (event, fn) {
+  checkListener('off', event, fn)
+  const i = listeners[event].lastIndexOf(fn)
+  if (i >= 0) listeners[event].splice(i, 1)
+  return module.exports
+}
+
+// ---- Quitting -----------------------------------------------------------------------------
+
+const stoppingHandlers = []
+let shutdownPromise = null
+let handlersRan = false
+let hooksInstalled = false
+
+function onstopping (fn) {
+  if (typeof fn !== 'function') {
+    throw new TypeError('pm.onstopping: expected a function, got ' + (fn === null ? 'null' : typeof fn))
+  }
+  stoppingHandlers.push(fn)
+  installQuitHooks()
+}
+
+function reportHandlerError (err) {
+  console.error('elife/pm: an onstopping handler failed:', err)
+}
+
+// Runs the main process's handlers once, in order, each awaited; all of them together get
+// QUIT_HANDLERS_TIMEOUT ms.
+function runStoppingHandlers () {
+  if (handlersRan) return Promise.resolve()
+  handlersRan = true
+  const all = stoppingHandlers.reduce(function (done, fn) {
+    return done.then(function () { return fn() }).then(null, reportHandlerError)
+  }, Promise.resolve())
+  let timer
+  const bound = new Promise(function (resolve) {
+    timer = setTimeout(function () {
+      console.error('elife/pm: onstopping handlers took over ' + QUIT_HANDLERS_TIMEOUT + ' ms; stopping services anyway')
+      resolve()
+    }, QUIT_HANDLERS_TIMEOUT)
+  })
+  return Promise.race([all, bound]).then(function () { clearTimeout(timer) })
+}
+
+// The orderly way out: the app's handlers, then every service stopped.
+function shutdown () {
+  if (!shutdownPromise) {
+    shutdownPromise = runStoppingHandlers().then(function () { return stopall() })
+  }
+  return shutdownPromise
+}
+
+// process.exit(), app.exit(), or the end of the script: nothing async runs any more, so the
+// handlers are called without waiting and the services are stopped synchronously.
+function onExit () {
+  if (!handlersRan) {
+    handlersRan = true
+    stoppingHandlers.forEach(function (fn) {
+      try {
+        const r = fn()
+        if (r && typeof r.then === 'function') r.then(null, reportHandlerError)
+      } catch (err) {
+        reportHandlerError(err)
+      }
+    })
+  }
+  native.stopallSync()
+}
+
+function installQuitHooks () {
+  if (hooksInstalled) return
+  hooksInstalled = true
+  process.on('exit', onExit)
+  if (process.versions.electron && process.type === 'browser') {
+    installElectronHooks()
+  } else {
+    Object.keys(SIGNALS).forEach(installSignalHook)
+  }
+}
+
+// Electron: hold 'will-quit' until the handlers ran and the services are gone, then quit again.
+// Electron itself turns SIGINT and SIGTERM into a quit.
+function installElectronHooks () {
+  const app = require('electron').app
+  let done = false
+  app.on('will-quit', function (event) {
+    if (done) return
+    event.preventDefault()
+    shutdown().then(null, reportHandlerError).then(function () {
+      done = true
+      app.quit()
+    })
+  })
+}
+
+// Plain Node: on a signal the app does not handle itself, stop everything, then exit with the
+// usual 128 + n. A second signal while stopping exits at once (the exit hook still kills).
+function installSignalHook (signal) {
+  process.on(signal, function onSignal () {
+    if (process.listenerCount(signal) > 1) return
+    const code = 128 + SIGNALS[signal]
+    if (shutdownPromise) process.exit(code)
+    shutdown().then(null, reportHandlerError).then(function () { process.exit(code) })
+  })
+}
+
+module.exports = {
+  start: start,
+  stop: stop,
+  restart: restart,
+  stopall: stopall,
+  list: list,
+  on: on,
+  off: off,
+  onstopping: onstopping
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages that Electron 9 needs to run headless (under xvfb-run),
+# only those missing. Runs `apt-get update` only when something must be installed.
+#
+#   scripts/install-system-deps.sh          (as root, or with sudo available)
+#
+# Exits non-zero on failure. Quiet unless it installs something or fails.
+set -euo pipefail
+
+# One entry per need; `a|b` = either satisfies it (first with an apt candidate is installed).
+# The t64 names are Ubuntu 24.04+, where the old names are only virtual packages.
+PACKAGES=(
+  xvfb                          # Xvfb + xvfb-run: the display the main process needs
+  xauth                         # xvfb-run uses it
+  "libgtk-3-0t64|libgtk-3-0"    # GTK 3 (pulls atk, atk-bridge, cups, pango, cairo, X libs)
+  libnss3                       # NSS / NSPR
+  libxss1                       # XScreenSaver extension
+  "libasound2t64|libasound2"    # ALSA, linked even if no sound is played
+  libgbm1                       # mesa GBM
+  libxtst6                      # XTest: linked by electron directly, not pulled in by the above
+)
+
+log() { printf 'install-system-deps: %s\n' "$*" >&2; }
+
+installed() {
+  dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
+}
+
+has_candidate() {
+  local c
+  c=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')
+  [ -n "$c" ] && [ "$c" != "(none)" ]
+}
+
+if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  log "dpkg/apt-get not found: this script supports Debian and Ubuntu only"
+  exit 1
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo -n)
+  else
+    log "not root and no sudo: cannot install packages"
+    exit 1
+  fi
+fi
+
+APT_OPTS=(-y -qq -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+export DEBIAN_FRONTEND=noninteractive
+
+missing=() # entries (with alternatives) not satisfied
+for entry in "${PACKAGES[@]}"; do
+  IFS='|' read -r -a alts <<<"$entry"
+  ok=
+  for p in "${alts[@]}"; do
+    if installed "$p"; then ok=1; break; fi
+  done
+  [ -n "$ok" ] || missing+=("$entry")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+log "missing: ${missing[*]}; running apt-get update"
+if ! out=$("${SUDO[@]}" apt-get "${APT_OPTS[@]}" update 2>&1); then
+  printf '%s\n' "$out" >&2
+  log "apt-get update failed"
+  exit 1
+fi
+
+to_install=()
+for entry in "${missing[@]}"; do
+  IFS='|' read -r -a alts <<<"$entry"
+  pick=
+  for p in "${alts[@]}"; do
+    if has_candidate "$p"; then pick=$p; break; fi
+  done
+  if [ -z "$pick" ]; then
+    log "no installable package for: $entry"
+    exit 1
+  fi
+  to_install+=("$pick")
+done
+
+log "installing: ${to_install[*]}"
+if ! out=$("${SUDO[@]}" apt-get "${APT_OPTS[@]}" install --no-install-recommends "${to_install[@]}" 2>&1); then
+  printf '%s\n' "$out" >&2
+  log "apt-get install failed"
+  exit 1
+fi
+
+for p in "${to_install[@]}"; do
+  if ! installed "$p"; then
+    log "$p still not installed after apt-get install"
+    exit 1
+  fi
+done
+log "done"

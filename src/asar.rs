@@ -1,0 +1,83 @@
+//! Paths inside an Electron `app.asar` archive. Electron's `fs` reads inside archives, but the
+//! OS does not: a process cannot start in a directory inside one, and only Node (Electron's own)
+//! can read a script from one. Pure path logic; the caller says what exists.
+
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+
+/// Splits `path` at the first component that names an archive (`*.asar`): the archive's path,
+/// and the path inside it (empty when `path` is the archive itself).
+pub fn split(path: &Path) -> Option<(PathBuf, PathBuf)> {
+    let mut archive = PathBuf::new();
+    let mut components = path.components();
+    for c in components.by_ref() {
+        archive.push(c.as_os_str());
+        if let Component::Normal(name) = c {
+            if name.to_string_lossy().ends_with(".asar") {
+                return Some((archive, components.as_path().to_path_buf()));
+            }
+        }
+    }
+    None
+}
+
+/// The same path under the archive's `.asar.unpacked` sibling, where electron-builder's
+/// `asarUnpack` puts files that must be real. `None` when `path` is not inside an archive.
+pub fn unpacked(path: &Path) -> Option<PathBuf> {
+    let (archive, inner) = split(path)?;
+    let mut name: OsString = archive.file_name()?.to_os_string();
+    name.push(".unpacked");
+    Some(archive.with_file_name(name).join(inner))
+}
+
+/// A directory a process can start in, for a `cwd` that may lie inside an archive: the same
+/// directory under `.asar.unpacked` when that exists, else the directory holding the archive
+/// (for a packaged app, its `resources` directory). Paths outside archives are kept.
+pub fn real_cwd(cwd: &Path, is_dir: impl Fn(&Path) -> bool) -> PathBuf {
+    let Some((archive, _)) = split(cwd) else {
+        return cwd.to_path_buf();
+    };
+    match unpacked(cwd) {
+        Some(dir) if is_dir(&dir) => dir,
+        _ => archive
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_finds_the_archive() {
+        let (a, rest) = split(Path::new("/r/app.asar/svc/main.js")).unwrap();
+        assert_eq!(a, PathBuf::from("/r/app.asar"));
+        assert_eq!(rest, PathBuf::from("svc/main.js"));
+        let (a, rest) = split(Path::new("/r/app.asar")).unwrap();
+        assert_eq!((a, rest), (PathBuf::from("/r/app.asar"), PathBuf::new()));
+        assert!(split(Path::new("/r/app.asarx/main.js")).is_none());
+        assert!(split(Path::new("/r/app/main.js")).is_none());
+    }
+
+    #[test]
+    fn unpacked_is_the_sibling_directory() {
+        assert_eq!(
+            unpacked(Path::new("/r/app.asar/py/svc.py")),
+            Some(PathBuf::from("/r/app.asar.unpacked/py/svc.py"))
+        );
+        assert_eq!(unpacked(Path::new("/r/app/py/svc.py")), None);
+    }
+
+    #[test]
+    fn cwd_prefers_the_unpacked_directory_then_the_archives_parent() {
+        let cwd = Path::new("/r/app.asar/svc");
+        assert_eq!(
+            real_cwd(cwd, |p| p == Path::new("/r/app.asar.unpacked/svc")),
+            PathBuf::from("/r/app.asar.unpacked/svc")
+        );
+        assert_eq!(real_cwd(cwd, |_| false), PathBuf::from("/r"));
+        assert_eq!(real_cwd(Path::new("/srv/x"), |_| false), PathBuf::from("/srv/x"));
+    }
+}

@@ -1,0 +1,30 @@
+//! What every service task shares: facts about the host, the open log writers, and the event
+//! sink.
+
+use crate::events::{Event, EventSink};
+use crate::launch::Host;
+use crate::log_writer::LogWriters;
+
+pub struct Context {
+    pub host: Host,
+    pub logs: LogWriters,
+    events: EventSink,
+}
+
+impl Context {
+    pub fn new(host: Host, events: EventSink) -> Self {
+        Context {
+            host,
+            logs: LogWriters::default(),
+            events,
+        }
+    }
+
+    pub fn emit(&self, event: Event) {
+        (self.events)(event)
+    }
+
+    pub fn clone_sink(&self) -> EventSink {
+        self.events.clone()
+    }
+}

@@ -1,0 +1,87 @@
+//! What the supervisor reports as it works, and where it reports it. The N-API layer turns each
+//! event into a JS object through a threadsafe function; tests collect them in a vector.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Event {
+    /// A process was spawned.
+    Start {
+        id: u64,
+        name: Option<String>,
+        pid: u32,
+    },
+    /// A process exited; `requested` is true when pm asked it to stop.
+    Exit {
+        id: u64,
+        name: Option<String>,
+        pid: u32,
+        code: Option<i32>,
+        signal: Option<String>,
+        requested: bool,
+    },
+    /// A crashed process will be started again after `delay` ms; `attempt` counts from 1 within
+    /// the current run of crashes.
+    Restart {
+        id: u64,
+        name: Option<String>,
+        attempt: u32,
+        delay: f64,
+    },
+    /// pm stopped a process for good (it is no longer managed).
+    Stop {
+        id: u64,
+        name: Option<String>,
+        pid: Option<u32>,
+    },
+    /// Something went wrong that the app should hear of: a failed spawn, an unwritable log.
+    Error {
+        id: u64,
+        name: Option<String>,
+        message: String,
+    },
+    /// A service sent a message with `process.send`.
+    Message {
+        id: u64,
+        name: Option<String>,
+        pid: u32,
+        message: Value,
+    },
+}
+
+pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// A sink that drops everything.
+pub fn discard() -> EventSink {
+    Arc::new(|_| {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn events_serialize_with_a_type_and_camel_case_fields() {
+        let e = Event::Exit {
+            id: 1,
+            name: Some("a".into()),
+            pid: 9,
+            code: None,
+            signal: Some("SIGKILL".into()),
+            requested: true,
+        };
+        assert_eq!(
+            serde_json::to_value(e).unwrap(),
+            json!({"type": "exit", "id": 1, "name": "a", "pid": 9, "code": null, "signal": "SIGKILL", "requested": true})
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! How a log line looks: `2026-11-26T15:33:32.123Z name[pid] out: text`, one per line, stderr
+//! lines marked `err:`. Pure.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Which of a service's streams a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn tag(self) -> &'static str {
+        match self {
+            Stream::Stdout => "out",
+            Stream::Stderr => "err",
+        }
+    }
+}
+
+/// The fixed part of every line from one stream of one process.
+#[derive(Debug, Clone)]
+pub struct LinePrefix {
+    /// ` name[pid] out: `
+    tail: Vec<u8>,
+}
+
+impl LinePrefix {
+    pub fn new(name: &str, pid: u32, stream: Stream) -> Self {
+        LinePrefix {
+            tail: format!(" {name}[{pid}] {}: ", stream.tag()).into_bytes(),
+        }
+    }
+
+    /// Appends one whole line, newline included, to `out`.
+    pub fn write(&self, out: &mut Vec<u8>, stamp: &Timestamp, line: &[u8]) {
+        out.extend_from_slice(&stamp.0);
+        out.extend_from_slice(&self.tail);
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+
+    /// Bytes one line adds besides its text.
+    pub fn overhead(&self) -> usize {
+        TIMESTAMP_LEN + self.tail.len() + 1
+    }
+}
+
+const TIMESTAMP_LEN: usize = 24;
+
+/// An ISO 8601 UTC time with milliseconds: `2026-11-26T15:33:32.123Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp([u8; TIMESTAMP_LEN]);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Timestamp::from_unix_millis(ms)
+    }
+
+    pub fn from_unix_millis(ms: i64) -> Self {
+        let secs = ms.div_euclid(1000);
+        let milli = ms.rem_euclid(1000);
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let s = format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}Z",
+            sod / 3600,
+            sod % 3600 / 60,
+            sod % 60
+        );
+        let mut out = [b'0'; TIMESTAMP_LEN];
+        out.copy_from_slice(&s.as_bytes()[..TIMESTAMP_LEN]);
+        Timestamp(out)
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("ASCII")
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_iso_8601_utc_with_millis() {
+        assert_eq!(Timestamp::from_unix_millis(0).as_str(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            Timestamp::from_unix_millis(1_795_707_212_123).as_str(),
+            "2026-11-26T15:33:32.123Z"
+        );
+        // A leap day, and the end of a century year.
+        assert_eq!(Timestamp::from_unix_millis(951_782_400_000).as_str(), "2000-02-29T00:00:00.000Z");
+        assert_eq!(Timestamp::from_unix_millis(4_107_542_399_999).as_str(), "2100-02-28T23:59:59.999Z");
+    }
+
+    #[test]
+    fn a_line_has_time_name_pid_stream_and_text() {
+        let mut out = Vec::new();
+        let p = LinePrefix::new("svc", 7, Stream::Stderr);
+        p.write(&mut out, &Timestamp::from_unix_millis(0), b"boom");
+        assert_eq!(out, b"1970-01-01T00:00:00.000Z svc[7] err: boom\n");
+        assert_eq!(out.len(), p.overhead() + 4);
+    }
+}

@@ -1,0 +1,462 @@
+//! Checks what `pm.start()` and the stop/restart calls receive from JavaScript and turns it into
+//! a validated [`StartSpec`] or [`Target`]. Pure: no file system access beyond what the caller
+//! passes in, so every rule here has a unit test.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::asar;
+use crate::backoff::Schedule;
+
+/// Grace period between the polite stop request and SIGKILL, when `stopTimeout` is not given.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// Every option `start()` accepts. An unknown key is an error that names the nearest of these.
+const KNOWN_KEYS: &[&str] = &[
+    "script",
+    "name",
+    "args",
+    "cwd",
+    "env",
+    "stopTimeout",
+    "log",
+    "restartAt",
+    "restartOk",
+];
+
+/// A bad option, with a message that names the problem. Shown to the user as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionError(pub String);
+
+impl std::fmt::Display for OptionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OptionError {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, OptionError> {
+    Err(OptionError(format!("pm.start: {}", msg.into())))
+}
+
+/// What runs a script. Decided from the file name; later kinds slot in here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptKind {
+    /// `.js`, `.cjs`, `.mjs`: run on the host's own Node (Electron's binary with
+    /// `ELECTRON_RUN_AS_NODE=1`), with Node's IPC channel.
+    Node,
+}
+
+/// A validated `start()` request. Paths are absolute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartSpec {
+    pub name: Option<String>,
+    pub script: PathBuf,
+    pub kind: ScriptKind,
+    pub args: Vec<String>,
+    /// The directory the process starts in: a real directory, never one inside an asar archive.
+    pub cwd: PathBuf,
+    /// Merged over the main process's environment.
+    pub env: Vec<(String, String)>,
+    pub stop_timeout: Duration,
+    pub log: Option<PathBuf>,
+    pub restart: Schedule,
+}
+
+impl StartSpec {
+    /// The name used in log lines and events: the given name, else the script's file name.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None => self
+                .script
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Parses `start()` options. `base_cwd` is the main process's working directory; `is_dir`
+/// answers for real directories (used to map a `cwd` inside an asar archive).
+pub fn parse_start(
+    value: &Value,
+    base_cwd: &Path,
+    is_dir: impl Fn(&Path) -> bool,
+) -> Result<StartSpec, OptionError> {
+    let obj = match value {
+        Value::Object(o) => o,
+        other => return err(format!("options must be an object, got {}", type_name(other))),
+    };
+    check_keys(obj)?;
+
+    let script = match obj.get("script") {
+        None | Some(Value::Null) => return err("option \"script\" is required"),
+        Some(Value::String(s)) if s.is_empty() => {
+            return err("option \"script\" must not be empty")
+        }
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return err(format!(
+                "option \"script\" must be a string, got {}",
+                type_name(other)
+            ))
+        }
+    };
+    let name = match obj.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return err(format!(
+                "option \"name\" must be a string, got {}",
+                type_name(other)
+            ))
+        }
+    };
+    let args = match obj.get("args") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s.clone()),
+                other => err(format!(
+                    "option \"args\" must be an array of strings; args[{i}] is {}",
+                    type_name(other)
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return err(format!(
+                "option \"args\" must be an array of strings, got {}",
+                type_name(other)
+            ))
+        }
+    };
+    let given_cwd = match obj.get("cwd") {
+        None | Some(Value::Null) => base_cwd.to_path_buf(),
+        Some(Value::String(s)) if !s.is_empty() => base_cwd.join(s),
+        Some(other) => {
+            return err(format!(
+                "option \"cwd\" must be a non-empty string, got {}",
+                describe(other)
+            ))
+        }
+    };
+    let given_cwd = normalize(&given_cwd);
+    let env = match obj.get("env") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(vars)) => vars
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                other => err(format!(
+                    "option \"env\" values must be strings; env.{k} is {}",
+                    type_name(other)
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return err(format!(
+                "option \"env\" must be an object of strings, got {}",
+                type_name(other)
+            ))
+        }
+    };
+    let stop_timeout = match obj.get("stopTimeout") {
+        None | Some(Value::Null) => DEFAULT_STOP_TIMEOUT,
+        Some(v) => millis(v, "stopTimeout")?,
+    };
+    let log = match obj.get("log") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(normalize(&base_cwd.join(s))),
+        Some(other) => {
+            return err(format!(
+                "option \"log\" must be a non-empty string (a file path), got {}",
+                describe(other)
+            ))
+        }
+    };
+    let restart_at = match obj.get("restartAt") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| millis(v, &format!("restartAt[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(other) => {
+            return err(format!(
+                "option \"restartAt\" must be an array of delays in ms, got {}",
+                type_name(other)
+            ))
+        }
+    };
+    let restart_ok = match obj.get("restartOk") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(millis(v, "restartOk")?),
+    };
+
+    let script_path = normalize(&given_cwd.join(script));
+    let kind = script_kind(&script_path)?;
+    // A process cannot start inside an archive; Node services can still read their script there.
+    let cwd = asar::real_cwd(&given_cwd, &is_dir);
+
+    Ok(StartSpec {
+        name,
+        script: script_path,
+        kind,
+        args,
+        cwd,
+        env,
+        stop_timeout,
+        log,
+        restart: Schedule::new(restart_at, restart_ok),
+    })
+}
+
+fn script_kind(script: &Path) -> Result<ScriptKind, OptionError> {
+    match script.extension().and_then(|e| e.to_str()) {
+        Some("js" | "cjs" | "mjs") => Ok(ScriptKind::Node),
+        _ => err(format!(
+            "cannot run {}: only Node scripts (.js, .cjs, .mjs) are supported",
+            script.display()
+        )),
+    }
+}
+
+/// Which processes a stop or restart call addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Name(String),
+}
+
+/// Parses `'name'` or `{ name }`, as `stop()` and `restart()` accept.
+pub fn parse_target(call: &str, value: &Value) -> Result<Target, OptionError> {
+    let bad = |what: String| {
+        Err(OptionError(format!(
+            "pm.{call}: expected a name or {{ name }}, {what}"
+        )))
+    };
+    match value {
+        Value::String(s) => Ok(Target::Name(s.clone())),
+        Value::Object(o) => {
+            if let Some(k) = o.keys().find(|k| k.as_str() != "name") {
+                return bad(format!("got an object with unknown key \"{k}\""));
+            }
+            match o.get("name") {
+                Some(Value::String(s)) => Ok(Target::Name(s.clone())),
+                Some(other) => bad(format!("got {{ name: {} }}", type_name(other))),
+                None => bad("got an object without \"name\"".into()),
+            }
+        }
+        other => bad(format!("got {}", type_name(other))),
+    }
+}
+
+fn check_keys(obj: &Map<String, Value>) -> Result<(), OptionError> {
+    for key in obj.keys() {
+        if !KNOWN_KEYS.contains(&key.as_str()) {
+            let hint = nearest(key)
+                .map(|k| format!("; did you mean \"{k}\"?"))
+                .unwrap_or_else(|| format!("; known options: {}", KNOWN_KEYS.join(", ")));
+            return err(format!("unknown option \"{key}\"{hint}"));
+        }
+    }
+    Ok(())
+}
+
+/// The known key closest to `key`, if it is close enough to be a typo.
+fn nearest(key: &str) -> Option<&'static str> {
+    let lower = key.to_ascii_lowercase();
+    KNOWN_KEYS
+        .iter()
+        .map(|k| (edit_distance(&lower, &k.to_ascii_lowercase()), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A non-negative, finite number of milliseconds.
+fn millis(v: &Value, key: &str) -> Result<Duration, OptionError> {
+    match v.as_f64() {
+        Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Duration::from_micros((ms * 1000.0) as u64)),
+        _ => err(format!(
+            "option \"{key}\" must be a number of milliseconds >= 0, got {}",
+            describe(v)
+        )),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.is_empty() => "an empty string".into(),
+        other => type_name(other).into(),
+    }
+}
+
+/// Removes `.` and resolves `..` lexically, so that paths in errors and in `list()` read well.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<StartSpec, OptionError> {
+        parse_start(&v, Path::new("/app"), |_| false)
+    }
+
+    fn msg(v: Value) -> String {
+        parse(v).unwrap_err().0
+    }
+
+    #[test]
+    fn script_resolves_against_cwd_and_cwd_against_the_main_cwd() {
+        let s = parse(json!({"script": "index.js", "cwd": "./services/first"})).unwrap();
+        assert_eq!(s.script, PathBuf::from("/app/services/first/index.js"));
+        assert_eq!(s.cwd, PathBuf::from("/app/services/first"));
+        assert_eq!(s.kind, ScriptKind::Node);
+        let s = parse(json!({"script": "/abs/x.mjs", "cwd": "/other"})).unwrap();
+        assert_eq!(s.script, PathBuf::from("/abs/x.mjs"));
+    }
+
+    #[test]
+    fn defaults() {
+        let s = parse(json!({"script": "a.js"})).unwrap();
+        assert_eq!(s.name, None);
+        assert_eq!(s.label(), "a.js");
+        assert_eq!(s.cwd, PathBuf::from("/app"));
+        assert_eq!(s.stop_timeout, Duration::from_millis(200));
+        assert!(s.args.is_empty() && s.env.is_empty() && s.log.is_none());
+    }
+
+    #[test]
+    fn every_option() {
+        let s = parse(json!({
+            "script": "a.cjs", "name": "svc", "args": ["--x", "1"], "cwd": "/srv",
+            "env": {"A": "1"}, "stopTimeout": 50, "log": "logs/a.log",
+            "restartAt": [0, 100], "restartOk": 1000
+        }))
+        .unwrap();
+        assert_eq!(s.label(), "svc");
+        assert_eq!(s.args, vec!["--x", "1"]);
+        assert_eq!(s.env, vec![("A".to_string(), "1".to_string())]);
+        assert_eq!(s.stop_timeout, Duration::from_millis(50));
+        assert_eq!(s.log, Some(PathBuf::from("/app/logs/a.log")));
+        assert_eq!(s.restart.delay(1), Some(Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn script_errors_name_the_problem() {
+        assert!(msg(json!({})).contains("\"script\" is required"));
+        assert!(msg(json!({"script": 3})).contains("\"script\" must be a string, got a number"));
+        assert!(msg(json!({"script": ""})).contains("must not be empty"));
+        assert!(msg(json!("a.js")).contains("options must be an object, got a string"));
+        assert!(msg(json!({"script": "run.exe"})).contains("only Node scripts"));
+    }
+
+    #[test]
+    fn args_env_and_numbers_are_checked() {
+        assert!(msg(json!({"script": "a.js", "args": "x"})).contains("array of strings"));
+        assert!(msg(json!({"script": "a.js", "args": ["a", 2]})).contains("args[1] is a number"));
+        assert!(msg(json!({"script": "a.js", "env": {"A": 1}})).contains("env.A is a number"));
+        assert!(msg(json!({"script": "a.js", "env": []})).contains("object of strings"));
+        assert!(msg(json!({"script": "a.js", "stopTimeout": -1})).contains("stopTimeout"));
+        assert!(msg(json!({"script": "a.js", "restartAt": [1, "2"]})).contains("restartAt[1]"));
+        assert!(msg(json!({"script": "a.js", "name": 1})).contains("\"name\" must be a string"));
+        assert!(msg(json!({"script": "a.js", "cwd": ""})).contains("an empty string"));
+    }
+
+    #[test]
+    fn unknown_keys_name_the_nearest_known_one() {
+        let m = msg(json!({"script": "a.js", "restartat": [0]}));
+        assert!(m.contains("unknown option \"restartat\""), "{m}");
+        assert!(m.contains("did you mean \"restartAt\""), "{m}");
+        assert!(msg(json!({"script": "a.js", "stoptimeout": 1})).contains("\"stopTimeout\""));
+        assert!(msg(json!({"script": "a.js", "scirpt": 1})).contains("\"script\""));
+        let m = msg(json!({"script": "a.js", "zzzzzzzzzz": 1}));
+        assert!(m.contains("known options: script"), "{m}");
+    }
+
+    #[test]
+    fn cwd_inside_an_asar_archive_maps_to_a_real_directory() {
+        let s = parse_start(
+            &json!({"script": "main.js", "cwd": "/opt/app/resources/app.asar/svc"}),
+            Path::new("/"),
+            |_| false,
+        )
+        .unwrap();
+        assert_eq!(
+            s.script,
+            PathBuf::from("/opt/app/resources/app.asar/svc/main.js")
+        );
+        assert_eq!(s.cwd, PathBuf::from("/opt/app/resources"));
+    }
+
+    #[test]
+    fn targets() {
+        assert_eq!(
+            parse_target("stop", &json!("a")).unwrap(),
+            Target::Name("a".into())
+        );
+        assert_eq!(
+            parse_target("stop", &json!({"name": "a"})).unwrap(),
+            Target::Name("a".into())
+        );
+        let e = parse_target("restart", &json!({"nam": "a"})).unwrap_err().0;
+        assert!(e.starts_with("pm.restart:") && e.contains("\"nam\""), "{e}");
+        assert!(parse_target("stop", &json!(3)).is_err());
+        assert!(parse_target("stop", &json!({})).is_err());
+    }
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+    }
+}

@@ -1,0 +1,181 @@
+//! One spawned instance of a service: its output pumps, its IPC channel, and the stop sequence
+//! (the polite request, then SIGKILL to the whole process group after the grace period).
+
+use std::os::unix::process::ExitStatusExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::process::Child;
+use tokio::task::JoinHandle;
+
+use crate::channel::Channel;
+use crate::context::Context;
+use crate::events::Event;
+use crate::ipc::{self, FromChild};
+use crate::launch;
+use crate::log_format::{LinePrefix, Stream};
+use crate::log_writer::{Destination, Writer};
+use crate::options::StartSpec;
+use crate::output;
+use crate::signals;
+use crate::spawn;
+
+/// How long output may keep flowing after a process is gone (a descendant that left the
+/// process group may hold the pipe open); past that the rest is abandoned.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+}
+
+impl Exit {
+    pub fn clean(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+pub struct Running {
+    pub pid: u32,
+    child: Child,
+    channel: Option<Channel>,
+    /// Set once the service said it handles the stop request itself (it registered
+    /// `onstopping`); until then a stop is a SIGTERM.
+    handles_stop: Arc<AtomicBool>,
+    pumps: Vec<JoinHandle<()>>,
+    listener: Option<JoinHandle<()>>,
+    writers: Vec<Arc<Writer>>,
+}
+
+impl Running {
+    /// Spawns the service. Must run inside the supervisor's runtime.
+    pub fn start(id: u64, spec: &StartSpec, ctx: &Context) -> std::io::Result<Running> {
+        let plan = launch::plan(spec, &ctx.host);
+        let spawned = spawn::spawn(&plan, &spec.cwd)?;
+        let pid = spawned.pid;
+        let label = spec.label();
+
+        let (out, err) = log_writers(id, spec, ctx);
+        let pumps = vec![
+            tokio::spawn(output::pump(
+                spawned.stdout,
+                LinePrefix::new(&label, pid, Stream::Stdout),
+                out.clone(),
+            )),
+            tokio::spawn(output::pump(
+                spawned.stderr,
+                LinePrefix::new(&label, pid, Stream::Stderr),
+                err.clone(),
+            )),
+        ];
+
+        let handles_stop = Arc::new(AtomicBool::new(false));
+        let listener = spawned.channel.clone().map(|channel| {
+            let flag = handles_stop.clone();
+            let events = ctx.clone_sink();
+            let name = spec.name.clone();
+            tokio::spawn(async move {
+                channel
+                    .read_messages(|m| match m {
+                        FromChild::HandlesStop => flag.store(true, Ordering::SeqCst),
+                        FromChild::Message(message) => events(Event::Message {
+                            id,
+                            name: name.clone(),
+                            pid,
+                            message,
+                        }),
+                    })
+                    .await
+            })
+        });
+
+        Ok(Running {
+            pid,
+            child: spawned.child,
+            channel: spawned.channel,
+            handles_stop,
+            pumps,
+            listener,
+            writers: vec![out, err],
+        })
+    }
+
+    pub async fn wait(&mut self) -> Exit {
+        match self.child.wait().await {
+            Ok(status) => Exit {
+                code: status.code(),
+                signal: status.signal(),
+            },
+            // Only if the pidfd could not be polled: treat as gone.
+            Err(_) => Exit {
+                code: None,
+                signal: None,
+            },
+        }
+    }
+
+    /// Asks the service to stop and waits up to `grace` before killing its process group.
+    /// A service that handles the request hears it over its channel and runs its `onstopping`
+    /// handlers; any other gets SIGTERM, which it may handle or die of at once.
+    pub async fn stop(&mut self, grace: Duration) -> Exit {
+        let asked = self.handles_stop.load(Ordering::SeqCst)
+            && self
+                .channel
+                .as_ref()
+                .is_some_and(|c| c.send_now(&ipc::stop_request()).is_ok());
+        if !asked {
+            signals::to_process(self.pid, libc::SIGTERM);
+        }
+        match tokio::time::timeout(grace, self.wait()).await {
+            Ok(exit) => exit,
+            Err(_) => {
+                signals::to_group(self.pid, libc::SIGKILL);
+                self.wait().await
+            }
+        }
+    }
+
+    /// After the process exited: kills what is left of its group, lets the output drain and
+    /// waits until every line is written.
+    pub async fn finish(mut self) {
+        signals::to_group(self.pid, libc::SIGKILL);
+        if let Some(l) = self.listener.take() {
+            l.abort();
+        }
+        let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
+        for pump in self.pumps.iter_mut() {
+            if tokio::time::timeout_at(deadline, &mut *pump).await.is_err() {
+                pump.abort();
+            }
+        }
+        for w in &self.writers {
+            w.flush().await;
+        }
+    }
+}
+
+/// The writers for stdout and stderr: the `log` file for both, or the main process's own
+/// stdout and stderr. An unwritable log file is reported and falls back to stderr.
+fn log_writers(id: u64, spec: &StartSpec, ctx: &Context) -> (Arc<Writer>, Arc<Writer>) {
+    if let Some(path) = &spec.log {
+        match ctx.logs.open(Destination::File(path.clone())) {
+            Ok(w) => return (w.clone(), w),
+            Err(e) => ctx.emit(Event::Error {
+                id,
+                name: spec.name.clone(),
+                message: format!("cannot write log file {e}; logging to stderr instead"),
+            }),
+        }
+    }
+    let open = |d| ctx.logs.open(d).expect("a writer for a standard stream");
+    match spec.log {
+        Some(_) => {
+            let err = open(Destination::Stderr);
+            (err.clone(), err)
+        }
+        None => (open(Destination::Stdout), open(Destination::Stderr)),
+    }
+}

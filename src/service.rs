@@ -1,0 +1,270 @@
+//! One managed service from `start()` until pm lets go of it: spawn, watch, stop on request,
+//! and restart after a crash on the backoff schedule. Its state is published through a watch
+//! channel that `list()` and the stop calls read.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tokio::sync::{oneshot, watch};
+
+use crate::context::Context;
+use crate::events::Event;
+use crate::options::StartSpec;
+use crate::process::{Exit, Running};
+use crate::signals;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Starting,
+    Running,
+    /// Waiting to restart after a crash.
+    Backoff,
+    Stopping,
+    Stopped,
+    Errored,
+}
+
+impl State {
+    /// pm is done with the process: nothing runs and nothing will restart it.
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Stopped | State::Errored)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastExit {
+    pub code: Option<i32>,
+    pub signal: Option<String>,
+    /// ms since the Unix epoch.
+    pub at: f64,
+}
+
+/// A snapshot of one managed process, as `list()` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Info {
+    pub id: u64,
+    pub name: Option<String>,
+    pub script: String,
+    pub pid: Option<u32>,
+    pub state: State,
+    /// When the current (or last) process was spawned, in ms since the Unix epoch.
+    pub started_at: Option<f64>,
+    pub restarts: u32,
+    pub last_exit: Option<LastExit>,
+    /// While in backoff: when the next start is due, in ms since the Unix epoch.
+    pub next_start_at: Option<f64>,
+    /// Why the process is errored, if it is.
+    pub error: Option<String>,
+}
+
+/// The shared handle on one service.
+pub struct Entry {
+    pub id: u64,
+    pub spec: Arc<StartSpec>,
+    status: watch::Sender<Info>,
+    stop: watch::Sender<bool>,
+}
+
+impl Entry {
+    pub fn new(id: u64, spec: Arc<StartSpec>) -> Self {
+        let info = Info {
+            id,
+            name: spec.name.clone(),
+            script: spec.script.to_string_lossy().into_owned(),
+            pid: None,
+            state: State::Starting,
+            started_at: None,
+            restarts: 0,
+            last_exit: None,
+            next_start_at: None,
+            error: None,
+        };
+        Entry {
+            id,
+            spec,
+            status: watch::Sender::new(info),
+            stop: watch::Sender::new(false),
+        }
+    }
+
+    pub fn info(&self) -> Info {
+        self.status.borrow().clone()
+    }
+
+    pub fn request_stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Resolves once pm is done with the process (every line it printed is written).
+    pub async fn finished(&self) -> Info {
+        let mut rx = self.status.subscribe();
+        let info = rx.wait_for(|i| i.state.is_final()).await;
+        info.map(|i| i.clone()).unwrap_or_else(|_| self.info())
+    }
+
+    /// Kills the current process group at once, from any thread: the last resort at exit.
+    pub fn kill_now(&self) {
+        if let Some(pid) = self.status.borrow().pid {
+            signals::to_group(pid, libc::SIGKILL);
+        }
+    }
+
+    fn set(&self, f: impl FnOnce(&mut Info)) {
+        self.status.send_modify(f);
+    }
+}
+
+fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}
+
+/// Marks the entry errored if its task ends without saying how (a panic), so that nobody
+/// waits on it for ever.
+struct FinalGuard(Arc<Entry>);
+
+impl Drop for FinalGuard {
+    fn drop(&mut self) {
+        if !self.0.status.borrow().state.is_final() {
+            self.0.kill_now();
+            self.0.set(|i| {
+                i.state = State::Errored;
+                i.pid = None;
+                i.error.get_or_insert_with(|| "supervisor task ended".into());
+            });
+        }
+    }
+}
+
+/// Resolves once a stop was requested (at once if it already was).
+async fn stop_requested(rx: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not Send; drop it here, not in the caller's select.
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// Runs the service until it is stopped or ends for good. `first` gets the outcome of the
+/// first spawn: the info of a running process, or why it could not start.
+pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>, first: oneshot::Sender<Result<Info, String>>) {
+    let _guard = FinalGuard(entry.clone());
+    let spec = entry.spec.clone();
+    let (id, name) = (entry.id, spec.name.clone());
+    let mut stop_rx = entry.stop.subscribe();
+    let mut first = Some(first);
+    // Consecutive crashes so far, as the schedule counts them.
+    let mut streak: Option<u32> = None;
+
+    loop {
+        entry.set(|i| {
+            i.state = State::Starting;
+            i.next_start_at = None;
+        });
+        let (exit, ran_for) = match Running::start(id, &spec, &ctx) {
+            Err(e) => {
+                let message = e.to_string();
+                ctx.emit(Event::Error {
+                    id,
+                    name: name.clone(),
+                    message: message.clone(),
+                });
+                entry.set(|i| i.error = Some(message.clone()));
+                if let Some(f) = first.take() {
+                    // A first start that fails is the caller's error, not a crash to retry.
+                    entry.set(|i| i.state = State::Errored);
+                    let _ = f.send(Err(message));
+                    return;
+                }
+                (None, Duration::ZERO)
+            }
+            Ok(mut proc) => {
+                let started = Instant::now();
+                let pid = proc.pid;
+                entry.set(|i| {
+                    i.state = State::Running;
+                    i.pid = Some(pid);
+                    i.started_at = Some(now_ms());
+                    i.error = None;
+                });
+                ctx.emit(Event::Start {
+                    id,
+                    name: name.clone(),
+                    pid,
+                });
+                if let Some(f) = first.take() {
+                    let _ = f.send(Ok(entry.info()));
+                }
+                let (exit, requested) = tokio::select! {
+                    exit = proc.wait() => (exit, false),
+                    _ = stop_requested(&mut stop_rx) => {
+                        entry.set(|i| i.state = State::Stopping);
+                        (proc.stop(spec.stop_timeout).await, true)
+                    }
+                };
+                let ran_for = started.elapsed();
+                proc.finish().await;
+                let signal = exit.signal.map(signals::name);
+                entry.set(|i| {
+                    i.pid = None;
+                    i.last_exit = Some(LastExit {
+                        code: exit.code,
+                        signal: signal.clone(),
+                        at: now_ms(),
+                    });
+                });
+                ctx.emit(Event::Exit {
+                    id,
+                    name: name.clone(),
+                    pid,
+                    code: exit.code,
+                    signal,
+                    requested,
+                });
+                if requested {
+                    entry.set(|i| i.state = State::Stopped);
+                    ctx.emit(Event::Stop {
+                        id,
+                        name: name.clone(),
+                        pid: Some(pid),
+                    });
+                    return;
+                }
+                (Some(exit), ran_for)
+            }
+        };
+
+        // It crashed (or could not be started again): wait as the schedule says, then loop.
+        let n = spec.restart.streak_after(streak, ran_for);
+        streak = Some(n);
+        let Some(delay) = spec.restart.delay(n) else {
+            let clean = exit.is_some_and(|e: Exit| e.clean());
+            entry.set(|i| i.state = if clean { State::Stopped } else { State::Errored });
+            return;
+        };
+        entry.set(|i| {
+            i.state = State::Backoff;
+            i.next_start_at = Some(now_ms() + delay.as_secs_f64() * 1000.0);
+        });
+        ctx.emit(Event::Restart {
+            id,
+            name: name.clone(),
+            attempt: n.saturating_add(1),
+            delay: delay.as_secs_f64() * 1000.0,
+        });
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => entry.set(|i| i.restarts += 1),
+            _ = stop_requested(&mut stop_rx) => {
+                entry.set(|i| {
+                    i.state = State::Stopped;
+                    i.next_start_at = None;
+                });
+                ctx.emit(Event::Stop { id, name, pid: None });
+                return;
+            }
+        }
+    }
+}

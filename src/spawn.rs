@@ -1,0 +1,92 @@
+//! Starting a planned command as a Unix process: its own process group, stdout and stderr
+//! piped, stdin closed, the IPC channel moved to fd 3, signal dispositions reset. (Windows would
+//! add `CREATE_NO_WINDOW` and a Job Object here.)
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
+use std::process::Stdio;
+
+use tokio::process::{Child, ChildStderr, ChildStdout, Command};
+
+use crate::channel::{self, Channel};
+use crate::launch::Launch;
+
+pub struct Spawned {
+    pub child: Child,
+    pub pid: u32,
+    pub stdout: ChildStdout,
+    pub stderr: ChildStderr,
+    pub channel: Option<Channel>,
+}
+
+/// Must run inside the supervisor's runtime.
+pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
+    let mut cmd = Command::new(&launch.program);
+    cmd.args(&launch.args)
+        .envs(launch.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // One group per service: one kill(-pgid) reaches its grandchildren too.
+        .process_group(0);
+
+    let (parent_end, child_end) = if launch.ipc {
+        let (p, c) = channel::pair()?;
+        (Some(p), Some(c))
+    } else {
+        (None, None)
+    };
+    let child_fd = child_end.as_ref().map(OwnedFd::as_raw_fd);
+    // SAFETY: the closure runs between fork and exec and calls only async-signal-safe functions
+    // (dup2, fcntl, signal).
+    unsafe {
+        cmd.pre_exec(move || {
+            if let Some(fd) = child_fd {
+                if fd == channel::CHILD_FD {
+                    // dup2 onto itself would keep close-on-exec set.
+                    if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                } else if libc::dup2(fd, channel::CHILD_FD) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            // Ignored signals stay ignored across exec; Node and Electron ignore SIGPIPE, and a
+            // service should start with the defaults a shell would give it.
+            for sig in [libc::SIGPIPE, libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+
+    let mut child = cmd.spawn().map_err(|e| describe_spawn_error(e, launch, cwd))?;
+    drop(child_end);
+    let pid = child.id().unwrap_or(0);
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let channel = parent_end.map(Channel::new).transpose()?;
+    Ok(Spawned {
+        child,
+        pid,
+        stdout,
+        stderr,
+        channel,
+    })
+}
+
+fn describe_spawn_error(e: io::Error, launch: &Launch, cwd: &Path) -> io::Error {
+    let what = match e.kind() {
+        io::ErrorKind::NotFound if !cwd.is_dir() => {
+            format!("working directory {} does not exist", cwd.display())
+        }
+        io::ErrorKind::NotFound => format!("{} was not found", launch.program.display()),
+        io::ErrorKind::PermissionDenied => {
+            format!("{} is not executable (permission denied)", launch.program.display())
+        }
+        _ => format!("{}: {e}", launch.program.display()),
+    };
+    io::Error::new(e.kind(), format!("could not start {what}"))
+}
