@@ -78,6 +78,9 @@ mod tests {
             PathBuf::from("/r/app.asar.unpacked/svc")
         );
         assert_eq!(real_cwd(cwd, |_| false), PathBuf::from("/r"));
-        assert_eq!(real_cwd(Path::new("/srv/x"), |_| false), PathBuf::from("/srv/x"));
+        assert_eq!(
+            real_cwd(Path::new("/srv/x"), |_| false),
+            PathBuf::from("/srv/x")
+        );
     }
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 /// The delays when `restartAt` is not given: at once, then 100 ms, 500 ms, 1 s, 10 s, 30 s,
 /// 1 min, 5 min, and every 15 minutes after that.
-pub const DEFAULT_RESTART_AT_MS: [u64; 9] = [0, 100, 500, 1000, 10_000, 30_000, 60_000, 300_000, 900_000];
+pub const DEFAULT_RESTART_AT_MS: [u64; 9] =
+    [0, 100, 500, 1000, 10_000, 30_000, 60_000, 300_000, 900_000];
 
 /// How long a process must have run for its crash to start the schedule over, when
 /// `restartOk` is not given: 30 minutes.
@@ -67,10 +68,12 @@ mod tests {
     fn the_default_schedule_is_the_seeds() {
         let s = Schedule::default();
         let got: Vec<_> = (0..11).map(|n| s.delay(n).unwrap()).collect();
-        let want: Vec<_> = [0, 100, 500, 1000, 10_000, 30_000, 60_000, 300_000, 900_000, 900_000, 900_000]
-            .iter()
-            .map(|v| ms(*v))
-            .collect();
+        let want: Vec<_> = [
+            0, 100, 500, 1000, 10_000, 30_000, 60_000, 300_000, 900_000, 900_000, 900_000,
+        ]
+        .iter()
+        .map(|v| ms(*v))
+        .collect();
         assert_eq!(got, want);
     }
 

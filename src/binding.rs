@@ -112,7 +112,10 @@ pub fn start<'env>(
     let value: Value = env.from_js_value(options).map_err(|e| {
         Error::new(
             Status::InvalidArg,
-            format!("pm.start: options must be plain data (strings, numbers, arrays, objects): {}", e.reason),
+            format!(
+                "pm.start: options must be plain data (strings, numbers, arrays, objects): {}",
+                e.reason
+            ),
         )
     })?;
     let cwd = std::env::current_dir()?;
@@ -130,7 +133,10 @@ pub fn start<'env>(
         ));
     }
     let started = supervisor()?.start(spec);
-    promise(env, async move { started.await.map(|info| to_value(&info)) })
+    promise(
+        env,
+        async move { started.await.map(|info| to_value(&info)) },
+    )
 }
 
 /// Stops every process named by `target` (`'name'` or `{ name }`).
@@ -138,7 +144,10 @@ pub fn start<'env>(
 pub fn stop<'env>(env: &'env Env, target: Value) -> Result<Object<'env>> {
     let target = options::parse_target("stop", &target).map_err(invalid)?;
     let sup = supervisor()?.clone();
-    promise(env, async move { Ok(to_value(&sup.stop(Some(&target)).await)) })
+    promise(
+        env,
+        async move { Ok(to_value(&sup.stop(Some(&target)).await)) },
+    )
 }
 
 /// Stops, then starts again, every process named by `target`.
@@ -146,7 +155,9 @@ pub fn stop<'env>(env: &'env Env, target: Value) -> Result<Object<'env>> {
 pub fn restart<'env>(env: &'env Env, target: Value) -> Result<Object<'env>> {
     let target = options::parse_target("restart", &target).map_err(invalid)?;
     let sup = supervisor()?.clone();
-    promise(env, async move { sup.restart(&target).await.map(|v| to_value(&v)) })
+    promise(env, async move {
+        sup.restart(&target).await.map(|v| to_value(&v))
+    })
 }
 
 #[napi]

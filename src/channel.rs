@@ -67,7 +67,10 @@ impl Channel {
         match n {
             n if n < 0 => Err(io::Error::last_os_error()),
             n if n as usize == bytes.len() => Ok(()),
-            _ => Err(io::Error::new(io::ErrorKind::WriteZero, "partial control message")),
+            _ => Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "partial control message",
+            )),
         }
     }
 

@@ -24,6 +24,12 @@ impl Context {
         (self.events)(event)
     }
 
+    pub fn emit_some(&self, event: Option<Event>) {
+        if let Some(e) = event {
+            self.emit(e)
+        }
+    }
+
     pub fn clone_sink(&self) -> EventSink {
         self.events.clone()
     }

@@ -110,8 +110,15 @@ mod tests {
 
     #[test]
     fn messages_split_across_reads_are_reassembled() {
-        let out = decode(&[b"{\"a\":", b"1}\n{\"cmd\":\"NODE_ELIFE_PM\",\"type\":\"onst", b"opping\"}\n"]);
-        assert_eq!(out, vec![FromChild::Message(json!({"a": 1})), FromChild::HandlesStop]);
+        let out = decode(&[
+            b"{\"a\":",
+            b"1}\n{\"cmd\":\"NODE_ELIFE_PM\",\"type\":\"onst",
+            b"opping\"}\n",
+        ]);
+        assert_eq!(
+            out,
+            vec![FromChild::Message(json!({"a": 1})), FromChild::HandlesStop]
+        );
     }
 
     #[test]

@@ -40,7 +40,10 @@ pub fn plan(spec: &StartSpec, host: &Host) -> Launch {
             env.extend([
                 ("ELECTRON_RUN_AS_NODE".to_string(), "1".to_string()),
                 ("NODE_CHANNEL_FD".to_string(), channel::CHILD_FD.to_string()),
-                ("NODE_CHANNEL_SERIALIZATION_MODE".to_string(), "json".to_string()),
+                (
+                    "NODE_CHANNEL_SERIALIZATION_MODE".to_string(),
+                    "json".to_string(),
+                ),
                 (PARENT_ENV.to_string(), host.pid.to_string()),
             ]);
             Launch {
@@ -79,9 +82,19 @@ mod tests {
         assert_eq!(l.program, PathBuf::from("/opt/electron/electron"));
         assert_eq!(l.args, ["/app/svc.js", "--port", "1"].map(OsString::from));
         assert!(l.ipc);
-        let last = |k: &str| l.env.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let last = |k: &str| {
+            l.env
+                .iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(last("ELECTRON_RUN_AS_NODE"), Some("1"));
-        assert_eq!(last("NODE_CHANNEL_FD"), Some("3"), "pm's channel wins over the user's env");
+        assert_eq!(
+            last("NODE_CHANNEL_FD"),
+            Some("3"),
+            "pm's channel wins over the user's env"
+        );
         assert_eq!(last("NODE_CHANNEL_SERIALIZATION_MODE"), Some("json"));
         assert_eq!(last(PARENT_ENV), Some("42"));
         assert_eq!(last("A"), Some("b"));

@@ -89,7 +89,10 @@ mod tests {
 
     #[test]
     fn whole_lines_across_chunks() {
-        assert_eq!(split(64, &[b"a\nb", b"c\n", b"\n", b"d"]), ["a", "bc", "", "d"]);
+        assert_eq!(
+            split(64, &[b"a\nb", b"c\n", b"\n", b"d"]),
+            ["a", "bc", "", "d"]
+        );
     }
 
     #[test]
@@ -105,7 +108,10 @@ mod tests {
 
     #[test]
     fn long_lines_come_out_in_pieces_of_the_maximum() {
-        assert_eq!(split(4, &[b"abcdefghij\nxy\n"]), ["abcd", "efgh", "ij", "xy"]);
+        assert_eq!(
+            split(4, &[b"abcdefghij\nxy\n"]),
+            ["abcd", "efgh", "ij", "xy"]
+        );
         assert_eq!(split(4, &[b"ab", b"cdef", b"g"]), ["abcd", "efg"]);
         assert_eq!(split(4, &[b"abcd\n"]), ["abcd", ""]);
     }

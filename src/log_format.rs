@@ -104,14 +104,23 @@ mod tests {
 
     #[test]
     fn timestamps_are_iso_8601_utc_with_millis() {
-        assert_eq!(Timestamp::from_unix_millis(0).as_str(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            Timestamp::from_unix_millis(0).as_str(),
+            "1970-01-01T00:00:00.000Z"
+        );
         assert_eq!(
             Timestamp::from_unix_millis(1_795_707_212_123).as_str(),
             "2026-11-26T15:33:32.123Z"
         );
         // A leap day, and the end of a century year.
-        assert_eq!(Timestamp::from_unix_millis(951_782_400_000).as_str(), "2000-02-29T00:00:00.000Z");
-        assert_eq!(Timestamp::from_unix_millis(4_107_542_399_999).as_str(), "2100-02-28T23:59:59.999Z");
+        assert_eq!(
+            Timestamp::from_unix_millis(951_782_400_000).as_str(),
+            "2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_millis(4_107_542_399_999).as_str(),
+            "2100-02-28T23:59:59.999Z"
+        );
     }
 
     #[test]

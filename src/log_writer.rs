@@ -177,7 +177,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("elife-pm-lw-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let writers = LogWriters::default();
-        let a = writers.open(Destination::File(dir.join("sub/x.log"))).unwrap();
+        let a = writers
+            .open(Destination::File(dir.join("sub/x.log")))
+            .unwrap();
         let b = writers
             .open(Destination::File(dir.join("sub/../sub/x.log")))
             .unwrap();

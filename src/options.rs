@@ -89,7 +89,12 @@ pub fn parse_start(
 ) -> Result<StartSpec, OptionError> {
     let obj = match value {
         Value::Object(o) => o,
-        other => return err(format!("options must be an object, got {}", type_name(other))),
+        other => {
+            return err(format!(
+                "options must be an object, got {}",
+                type_name(other)
+            ))
+        }
     };
     check_keys(obj)?;
 

@@ -36,6 +36,7 @@ impl State {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LastExit {
+    pub pid: u32,
     pub code: Option<i32>,
     pub signal: Option<String>,
     /// ms since the Unix epoch.
@@ -136,7 +137,8 @@ impl Drop for FinalGuard {
             self.0.set(|i| {
                 i.state = State::Errored;
                 i.pid = None;
-                i.error.get_or_insert_with(|| "supervisor task ended".into());
+                i.error
+                    .get_or_insert_with(|| "supervisor task ended".into());
             });
         }
     }
@@ -150,7 +152,11 @@ async fn stop_requested(rx: &mut watch::Receiver<bool>) {
 
 /// Runs the service until it is stopped or ends for good. `first` gets the outcome of the
 /// first spawn: the info of a running process, or why it could not start.
-pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>, first: oneshot::Sender<Result<Info, String>>) {
+pub async fn run(
+    entry: Arc<Entry>,
+    ctx: Arc<Context>,
+    first: oneshot::Sender<Result<Info, String>>,
+) {
     let _guard = FinalGuard(entry.clone());
     let spec = entry.spec.clone();
     let (id, name) = (entry.id, spec.name.clone());
@@ -164,22 +170,29 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>, first: oneshot::Sender<Re
             i.state = State::Starting;
             i.next_start_at = None;
         });
-        let (exit, ran_for) = match Running::start(id, &spec, &ctx) {
+        // Each event is emitted after the state it reports is set, so a listener that reads
+        // `list()` (or JS deciding whether to keep the event loop alive) sees it.
+        let (exited, exit, ran_for) = match Running::start(id, &spec, &ctx) {
             Err(e) => {
                 let message = e.to_string();
+                let first_start = first.take();
+                entry.set(|i| {
+                    i.error = Some(message.clone());
+                    if first_start.is_some() {
+                        // A first start that fails is the caller's error, not a crash to retry.
+                        i.state = State::Errored;
+                    }
+                });
                 ctx.emit(Event::Error {
                     id,
                     name: name.clone(),
                     message: message.clone(),
                 });
-                entry.set(|i| i.error = Some(message.clone()));
-                if let Some(f) = first.take() {
-                    // A first start that fails is the caller's error, not a crash to retry.
-                    entry.set(|i| i.state = State::Errored);
+                if let Some(f) = first_start {
                     let _ = f.send(Err(message));
                     return;
                 }
-                (None, Duration::ZERO)
+                (None, None, Duration::ZERO)
             }
             Ok(mut proc) => {
                 let started = Instant::now();
@@ -211,21 +224,23 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>, first: oneshot::Sender<Re
                 entry.set(|i| {
                     i.pid = None;
                     i.last_exit = Some(LastExit {
+                        pid,
                         code: exit.code,
                         signal: signal.clone(),
                         at: now_ms(),
                     });
                 });
-                ctx.emit(Event::Exit {
+                let exited = Event::Exit {
                     id,
                     name: name.clone(),
                     pid,
                     code: exit.code,
                     signal,
                     requested,
-                });
+                };
                 if requested {
                     entry.set(|i| i.state = State::Stopped);
+                    ctx.emit(exited);
                     ctx.emit(Event::Stop {
                         id,
                         name: name.clone(),
@@ -233,7 +248,7 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>, first: oneshot::Sender<Re
                     });
                     return;
                 }
-                (Some(exit), ran_for)
+                (Some(exited), Some(exit), ran_for)
             }
         };
 
@@ -242,13 +257,21 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>, first: oneshot::Sender<Re
         streak = Some(n);
         let Some(delay) = spec.restart.delay(n) else {
             let clean = exit.is_some_and(|e: Exit| e.clean());
-            entry.set(|i| i.state = if clean { State::Stopped } else { State::Errored });
+            entry.set(|i| {
+                i.state = if clean {
+                    State::Stopped
+                } else {
+                    State::Errored
+                }
+            });
+            ctx.emit_some(exited);
             return;
         };
         entry.set(|i| {
             i.state = State::Backoff;
             i.next_start_at = Some(now_ms() + delay.as_secs_f64() * 1000.0);
         });
+        ctx.emit_some(exited);
         ctx.emit(Event::Restart {
             id,
             name: name.clone(),

@@ -55,14 +55,22 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
             }
             // Ignored signals stay ignored across exec; Node and Electron ignore SIGPIPE, and a
             // service should start with the defaults a shell would give it.
-            for sig in [libc::SIGPIPE, libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+            for sig in [
+                libc::SIGPIPE,
+                libc::SIGINT,
+                libc::SIGTERM,
+                libc::SIGHUP,
+                libc::SIGQUIT,
+            ] {
                 libc::signal(sig, libc::SIG_DFL);
             }
             Ok(())
         });
     }
 
-    let mut child = cmd.spawn().map_err(|e| describe_spawn_error(e, launch, cwd))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| describe_spawn_error(e, launch, cwd))?;
     drop(child_end);
     let pid = child.id().unwrap_or(0);
     let stdout = child.stdout.take().expect("stdout is piped");
@@ -84,7 +92,10 @@ fn describe_spawn_error(e: io::Error, launch: &Launch, cwd: &Path) -> io::Error 
         }
         io::ErrorKind::NotFound => format!("{} was not found", launch.program.display()),
         io::ErrorKind::PermissionDenied => {
-            format!("{} is not executable (permission denied)", launch.program.display())
+            format!(
+                "{} is not executable (permission denied)",
+                launch.program.display()
+            )
         }
         _ => format!("{}: {e}", launch.program.display()),
     };

@@ -36,7 +36,10 @@ impl Supervisor {
     }
 
     /// Registers and spawns a service at once; the future tells how the first spawn went.
-    pub fn start(&self, spec: StartSpec) -> impl Future<Output = Result<Info, String>> + Send + 'static {
+    pub fn start(
+        &self,
+        spec: StartSpec,
+    ) -> impl Future<Output = Result<Info, String>> + Send + 'static {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let entry = Arc::new(Entry::new(id, Arc::new(spec)));
         self.entries().push(entry.clone());

@@ -1,0 +1,96 @@
+'use strict'
+// How a plain Node main process that uses pm ends: process.exit(), signals with and without the
+// app's own handler, a script that simply runs out of work, and one killed outright.
+
+const test = require('node:test')
+const assert = require('node:assert')
+const fs = require('node:fs')
+const path = require('node:path')
+const { spawn, spawnSync } = require('node:child_process')
+const { FIXTURES, ROOT, tmpdir, sleep, waitFor, isAlive, survivors } = require('./helpers')
+
+const MAIN = path.join(FIXTURES, 'main.js')
+const stray = []
+
+test.after(() => {
+  for (const pid of stray) {
+    try { process.kill(pid, 'SIGKILL') } catch (e) {}
+  }
+})
+
+function runMain (scenario) {
+  const out = tmpdir('main-' + scenario)
+  const child = spawn(process.execPath, [MAIN], { env: Object.assign({}, process.env, { OUT: out, SCENARIO: scenario }), stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (d) => { output += d })
+  child.stderr.on('data', (d) => { output += d })
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, output })))
+  const file = (name) => path.join(out, name)
+  const read = (name) => { try { return fs.readFileSync(file(name), 'utf8') } catch (e) { return null } }
+  return { child, out, exited, file, read }
+}
+
+async function started (run) {
+  const ready = await waitFor('main ready', () => run.read('main.ready'), 15000)
+  const pids = JSON.parse(ready)
+  const grandchild = Number(await waitFor('grandchild', () => run.read('a.grandchild')))
+  const all = pids.concat([grandchild])
+  stray.push(...all)
+  return all
+}
+
+test('process.exit() stops every service, grandchildren included, and runs onstopping on both sides', async () => {
+  const run = runMain('exit')
+  const pids = await started(run)
+  const { code, output } = await run.exited
+  assert.strictEqual(code, 0, output)
+  assert.deepStrictEqual(await survivors(pids), [])
+  assert.strictEqual(run.read('a.stopped'), String(pids[0]), "the service's onstopping ran")
+  // At process.exit() nothing async can run: the handler is called, not awaited.
+  assert.notStrictEqual(run.read('main.onstopping-called'), null, "the main process's onstopping was called")
+})
+
+for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]]) {
+  test(`${signal} without an app handler: onstopping, every service stopped, exit ${code}`, async () => {
+    const run = runMain('wait')
+    const pids = await started(run)
+    run.child.kill(signal)
+    const res = await run.exited
+    assert.strictEqual(res.code, code, res.output)
+    assert.deepStrictEqual(await survivors(pids), [])
+    assert.strictEqual(run.read('main.onstopping'), '2', 'main handlers ran while both services still ran')
+    assert.strictEqual(run.read('a.stopped'), String(pids[0]))
+  })
+}
+
+test("an app's own SIGTERM handler is left in charge", async () => {
+  const run = runMain('own-sigterm')
+  const pids = await started(run)
+  run.child.kill('SIGTERM')
+  await waitFor('own handler', () => run.read('main.own-handler'))
+  await sleep(300)
+  assert.strictEqual(run.child.exitCode, null, 'pm did not exit the process')
+  assert.ok(pids.every(isAlive), 'pm did not stop the services')
+  run.child.kill('SIGINT')
+  const res = await run.exited
+  assert.strictEqual(res.code, 130)
+  assert.deepStrictEqual(await survivors(pids), [])
+})
+
+test('a script ends on its own once nothing runs', async () => {
+  const run = runMain('end')
+  const res = await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 10000, 'still running').unref())])
+  assert.notStrictEqual(res, 'still running', 'pm kept the main process alive with nothing running')
+  assert.strictEqual(res.code, 0, res.output)
+  const idle = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(ROOT)})`], { timeout: 10000 })
+  assert.strictEqual(idle.status, 0, 'requiring pm alone does not keep a process alive')
+})
+
+test("a killed main process closes the channel: the service's onstopping runs and it exits", async () => {
+  const run = runMain('wait')
+  const pids = await started(run)
+  run.child.kill('SIGKILL')
+  await run.exited
+  await waitFor('service onstopping', () => run.read('a.stopped'), 5000)
+  assert.deepStrictEqual(await survivors([pids[0]]), [])
+})

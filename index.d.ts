@@ -1,0 +1,154 @@
+// Type definitions for elife/pm: `require('elife/pm')` / `import pm from 'elife/pm'`.
+
+/** Options of {@link start}. Unknown keys are an error that names the nearest known one. */
+export interface StartOptions {
+  /**
+   * The file to run (required). Relative paths resolve against `cwd`. `.js`, `.cjs` and `.mjs`
+   * run as Node services on the main process's own binary (`process.execPath`, with
+   * `ELECTRON_RUN_AS_NODE=1`), so inside Electron they run on Electron's Node and can read
+   * files inside `app.asar`. The file must exist (checked with Electron's asar-aware `fs`).
+   */
+  script: string
+  /**
+   * A name for stop/restart calls. Optional, and may repeat: an action by name applies to every
+   * process of that name. A process without a name is reached only by {@link stopall}.
+   * Default: none (logs use the script's file name).
+   */
+  name?: string
+  /** Arguments after the script. Default: `[]`. */
+  args?: string[]
+  /**
+   * The working directory, relative to the main process's cwd. Default: the main process's cwd.
+   * A directory inside an asar archive cannot be a process's cwd: it is mapped to the same
+   * path under `app.asar.unpacked` when that exists, else to the directory holding the archive.
+   */
+  cwd?: string
+  /** Variables merged over the main process's environment (values must be strings). Default: `{}`. */
+  env?: Record<string, string>
+  /**
+   * ms between the polite stop request and SIGKILL to the service's whole process group.
+   * Default: `200`.
+   */
+  stopTimeout?: number
+  /**
+   * A file that receives the service's stdout and stderr, one whole line at a time:
+   * `2026-11-26T15:33:32.123Z name[pid] out: text` (`err:` for stderr). Relative to the main
+   * process's cwd; missing directories are created. Several services may share one file.
+   * Default: none (lines go to the main process's stdout and stderr, prefixed the same way).
+   */
+  log?: string
+  /**
+   * Delays in ms before restarting after a crash: the n-th crash in a row waits `restartAt[n-1]`,
+   * the last delay repeats. `[]` turns restarts off. A crash is any exit pm did not ask for.
+   * Default: `[0, 100, 500, 1000, 10000, 30000, 60000, 300000, 900000]`.
+   */
+  restartAt?: number[]
+  /**
+   * ms a process must have run for its crash to count as a first crash again.
+   * Default: `1800000` (30 minutes).
+   */
+  restartOk?: number
+}
+
+/** Selects processes by name: `'name'` or `{ name: 'name' }`. */
+export type Target = string | { name: string }
+
+export type ProcessState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'errored'
+
+export interface LastExit {
+  pid: number
+  /** Exit code, or null when a signal ended it. */
+  code: number | null
+  /** The signal that ended it (`'SIGKILL'`), or null. */
+  signal: string | null
+  /** ms since the Unix epoch. */
+  at: number
+}
+
+/** A snapshot of one managed process. */
+export interface ProcessInfo {
+  /** Unique per start; a restart gets a new id. */
+  id: number
+  name: string | null
+  /** The absolute script path. */
+  script: string
+  /** null while no process runs (starting, backoff, stopped, errored). */
+  pid: number | null
+  state: ProcessState
+  /** When the current or last process was spawned, in ms since the Unix epoch. */
+  startedAt: number | null
+  /** Crash restarts so far. */
+  restarts: number
+  lastExit: LastExit | null
+  /** While in backoff: when the next start is due, in ms since the Unix epoch. */
+  nextStartAt: number | null
+  /** Why the process is errored (a failed spawn), or null. */
+  error: string | null
+}
+
+/** Starts one process; resolves with its info once it is spawned. Throws at once on bad options. */
+export function start(options: StartOptions): Promise<ProcessInfo>
+/**
+ * Stops every process with this name, in parallel: the polite request (the service's
+ * `onstopping` runs, or SIGTERM if it has none), then SIGKILL to its process group after
+ * `stopTimeout`. Resolves once all have exited and their output is written, with their final
+ * info. A name that matches nothing resolves to `[]`.
+ */
+export function stop(target: Target): Promise<ProcessInfo[]>
+/** Stops, then starts again, every process with this name; old and new never overlap. */
+export function restart(target: Target): Promise<ProcessInfo[]>
+/** Stops every process, named or not. */
+export function stopall(): Promise<ProcessInfo[]>
+/** One entry per managed process. Stopped processes leave the list. */
+export function list(): ProcessInfo[]
+
+export interface EventBase {
+  id: number
+  name: string | null
+}
+export interface StartEvent extends EventBase { pid: number }
+export interface ExitEvent extends EventBase {
+  pid: number
+  code: number | null
+  signal: string | null
+  /** true when pm asked the process to stop. */
+  requested: boolean
+}
+export interface RestartEvent extends EventBase {
+  /** 1 for the first restart after a crash, counting up while it keeps crashing. */
+  attempt: number
+  /** ms until the restart. */
+  delay: number
+}
+export interface StopEvent extends EventBase { pid: number | null }
+export interface ErrorEvent extends EventBase { message: string }
+export interface MessageEvent extends EventBase {
+  pid: number
+  /** What the service passed to `process.send`. */
+  message: unknown
+}
+export interface Events {
+  start: StartEvent
+  exit: ExitEvent
+  restart: RestartEvent
+  stop: StopEvent
+  error: ErrorEvent
+  message: MessageEvent
+}
+
+/**
+ * Listens for supervisor events. Unlike EventEmitter, an `'error'` nobody listens to is
+ * dropped, and a listener that throws is reported as a process warning.
+ */
+export function on<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('.')
+export function off<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('.')
+
+/**
+ * In the main process: runs `handler` once when the app quits, before the services are stopped;
+ * a returned promise is awaited (all handlers together get 5 s). On `process.exit()` or
+ * `app.exit()` it is called but cannot be awaited.
+ *
+ * In a service started by pm: runs `handler` when pm asks the service to stop, or when the
+ * main process is gone; once it settles, the service exits (code 1 if a handler failed).
+ */
+export function onstopping(handler: () => void | Promise<void>): void
