@@ -3,11 +3,14 @@
 //! channel that `list()` and the stop calls read.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 
+use crate::backoff::Crashes;
 use crate::context::Context;
 use crate::events::Event;
 use crate::options::StartSpec;
@@ -162,8 +165,7 @@ pub async fn run(
     let (id, name) = (entry.id, spec.name.clone());
     let mut stop_rx = entry.stop.subscribe();
     let mut first = Some(first);
-    // Consecutive crashes so far, as the schedule counts them.
-    let mut streak: Option<u32> = None;
+    let mut crashes = Crashes::new(spec.restart.clone());
 
     loop {
         entry.set(|i| {
@@ -253,9 +255,7 @@ pub async fn run(
         };
 
         // It crashed (or could not be started again): wait as the schedule says, then loop.
-        let n = spec.restart.streak_after(streak, ran_for);
-        streak = Some(n);
-        let Some(delay) = spec.restart.delay(n) else {
+        let Some((attempt, delay)) = crashes.record(ran_for) else {
             let clean = exit.is_some_and(|e: Exit| e.clean());
             entry.set(|i| {
                 i.state = if clean {
@@ -275,7 +275,7 @@ pub async fn run(
         ctx.emit(Event::Restart {
             id,
             name: name.clone(),
-            attempt: n.saturating_add(1),
+            attempt,
             delay: delay.as_secs_f64() * 1000.0,
         });
         tokio::select! {
