@@ -32,11 +32,31 @@ export interface StartOptions {
   stopTimeout?: number
   /**
    * A file that receives the service's stdout and stderr, one whole line at a time:
-   * `2026-11-26T15:33:32.123Z name[pid] out: text` (`err:` for stderr). Relative to the main
-   * process's cwd; missing directories are created. Several services may share one file.
+   * `2026-11-26T15:33:32.123Z name[pid] out: text` (`err:` for stderr; the name is the
+   * script's file name when there is none). Relative to the main process's cwd; missing
+   * directories are created. Several services may share one file: their lines never tear or
+   * interleave, and each one's lines keep their order. A line over 64 KiB is written in pieces
+   * of 64 KiB. Everything printed before an exit is in the file before `stop()` resolves.
+   * A file that cannot be written is reported as an `'error'` event and the lines go to stderr.
    * Default: none (lines go to the main process's stdout and stderr, prefixed the same way).
    */
   log?: string
+  /**
+   * `'text'` as above, or `'json'`: one object per line,
+   * `{"time":"…","name":"…","pid":123,"stream":"out"|"err","line":"…"}`. Default: `'text'`.
+   */
+  logFormat?: 'text' | 'json'
+  /** Remove terminal escape codes (colours, cursor moves, titles) from each line. Default: `false`. */
+  stripANSI?: boolean
+  /**
+   * Rotate the log file before it would grow past this many bytes: `x.log` is renamed to
+   * `x.log.1` (the newest), `x.log.1` to `x.log.2`, and so on, and a fresh `x.log` is opened.
+   * Lines are never split across files and none are lost. `0` never rotates. When services
+   * share a file, the settings of the first one to open it apply. Default: `10485760` (10 MiB).
+   */
+  logMaxSize?: number
+  /** How many rotated files to keep (`x.log.1` … `x.log.N`). Default: `5`. */
+  logKeep?: number
   /**
    * Delays in ms before restarting after a crash: the n-th crash in a row waits `restartAt[n-1]`,
    * the last delay repeats. `[]` turns restarts off. A crash is any exit pm did not ask for.
@@ -127,7 +147,24 @@ export interface MessageEvent extends EventBase {
   /** What the service passed to `process.send`. */
   message: unknown
 }
+export interface LogLine {
+  id: number
+  name: string | null
+  pid: number
+  stream: 'out' | 'err'
+  /** The line, without its newline (and without escape codes under `stripANSI`). */
+  text: string
+  /** When it was read, in ms since the Unix epoch. */
+  time: number
+}
+/** Service output, in batches about every 100 ms, gathered only while a 'log' listener exists. */
+export interface LogEvent {
+  lines: LogLine[]
+  /** Lines left out of this batch because the main thread did not keep up (log files have them all). */
+  dropped: number
+}
 export interface Events {
+  log: LogEvent
   start: StartEvent
   exit: ExitEvent
   restart: RestartEvent
@@ -137,8 +174,9 @@ export interface Events {
 }
 
 /**
- * Listens for supervisor events. Unlike EventEmitter, an `'error'` nobody listens to is
- * dropped, and a listener that throws is reported as a process warning.
+ * Listens for supervisor events. Unlike EventEmitter, an `'error'` nobody listens to does not
+ * throw (it becomes a process warning), and a listener that throws is reported as a process
+ * warning. `'log'` costs the main thread nothing until a listener is added.
  */
 export function on<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('.')
 export function off<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('.')

@@ -9,7 +9,7 @@ const native = require('./native')
 
 /** How long the main process's onstopping handlers may take at quit, in ms. */
 const QUIT_HANDLERS_TIMEOUT = 5000
-const EVENTS = ['start', 'exit', 'restart', 'stop', 'error', 'message']
+const EVENTS = ['start', 'exit', 'restart', 'stop', 'error', 'message', 'log']
 const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }
 
 const listeners = {}
@@ -31,7 +31,11 @@ function dispatch (event) {
   try {
     updateKeepAlive()
     const list = listeners[event.type]
-    if (!list || list.length === 0) return
+    if (!list || list.length === 0) {
+      // Unlike EventEmitter, an unheard 'error' does not throw; it is still worth a warning.
+      if (event.type === 'error') process.emitWarning('elife/pm: ' + (event.name || 'a service') + ': ' + event.message)
+      return
+    }
     const payload = Object.assign({}, event)
     delete payload.type
     list.slice().forEach(function (fn) {
@@ -114,6 +118,7 @@ function checkListener (call, event, fn) {
 function on (event, fn) {
   checkListener('on', event, fn)
   listeners[event].push(fn)
+  if (event === 'log' && listeners.log.length === 1) native.setLogListening(true)
   return module.exports
 }
 
@@ -121,6 +126,7 @@ function off (event, fn) {
   checkListener('off', event, fn)
   const i = listeners[event].lastIndexOf(fn)
   if (i >= 0) listeners[event].splice(i, 1)
+  if (event === 'log' && i >= 0 && listeners.log.length === 0) native.setLogListening(false)
   return module.exports
 }
 

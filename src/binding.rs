@@ -185,6 +185,13 @@ pub fn stopall_sync() -> Result<()> {
     Ok(())
 }
 
+/// Turns `'log'` events on while JS has listeners for them, off when it has none.
+#[napi]
+pub fn set_log_listening(on: bool) -> Result<()> {
+    supervisor()?.set_log_listening(on);
+    Ok(())
+}
+
 #[napi]
 pub fn list() -> Result<Value> {
     Ok(to_value(&supervisor()?.list()))

@@ -3,11 +3,14 @@
 
 use crate::events::{Event, EventSink};
 use crate::launch::Host;
+use crate::log_tap::LogTap;
 use crate::log_writer::LogWriters;
+use std::sync::Arc;
 
 pub struct Context {
     pub host: Host,
     pub logs: LogWriters,
+    pub tap: Arc<LogTap>,
     events: EventSink,
 }
 
@@ -16,6 +19,7 @@ impl Context {
         Context {
             host,
             logs: LogWriters::default(),
+            tap: Arc::default(),
             events,
         }
     }

@@ -48,6 +48,12 @@ pub enum Event {
         name: Option<String>,
         message: String,
     },
+    /// Service output, in batches, while someone listens for `'log'` events.
+    Log {
+        lines: Vec<crate::log_tap::TapLine>,
+        /// Lines left out of this batch because JS did not keep up (the log has them all).
+        dropped: u64,
+    },
     /// A service sent a message with `process.send`.
     Message {
         id: u64,

@@ -7,6 +7,7 @@
 //! without Node; OS effects sit in small modules (`spawn`, `signals`, `channel`,
 //! `log_writer`); `binding` is the thin N-API layer.
 
+pub mod ansi;
 pub mod asar;
 pub mod backoff;
 pub mod channel;
@@ -16,6 +17,7 @@ pub mod ipc;
 pub mod launch;
 pub mod lines;
 pub mod log_format;
+pub mod log_tap;
 pub mod log_writer;
 pub mod options;
 pub mod output;

@@ -1,5 +1,12 @@
-//! How a log line looks: `2026-11-26T15:33:32.123Z name[pid] out: text`, one per line, stderr
-//! lines marked `err:`. Pure.
+//! How a log line looks. Text (the default), one per line, stderr marked `err:`:
+//!
+//! `2026-11-26T15:33:32.123Z name[pid] out: text`
+//!
+//! or JSON lines, for machines:
+//!
+//! `{"time":"2026-11-26T15:33:32.123Z","name":"name","pid":123,"stream":"out","line":"text"}`
+//!
+//! Pure.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -19,32 +26,81 @@ impl Stream {
     }
 }
 
-/// The fixed part of every line from one stream of one process.
-#[derive(Debug, Clone)]
-pub struct LinePrefix {
-    /// ` name[pid] out: `
-    tail: Vec<u8>,
+/// The `logFormat` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
 }
 
-impl LinePrefix {
-    pub fn new(name: &str, pid: u32, stream: Stream) -> Self {
-        LinePrefix {
-            tail: format!(" {name}[{pid}] {}: ", stream.tag()).into_bytes(),
+/// Writes lines of one stream of one process in the chosen format.
+#[derive(Debug, Clone)]
+pub struct LineFormat {
+    format: Format,
+    /// Text: ` name[pid] out: `. JSON: `","name":"…","pid":…,"stream":"out","line":`.
+    middle: Vec<u8>,
+}
+
+impl LineFormat {
+    pub fn new(format: Format, name: &str, pid: u32, stream: Stream) -> Self {
+        let middle = match format {
+            Format::Text => format!(" {name}[{pid}] {}: ", stream.tag()),
+            Format::Json => format!(
+                "\",\"name\":{},\"pid\":{pid},\"stream\":\"{}\",\"line\":",
+                serde_json::Value::from(name),
+                stream.tag()
+            ),
+        };
+        LineFormat {
+            format,
+            middle: middle.into_bytes(),
         }
     }
 
     /// Appends one whole line, newline included, to `out`.
     pub fn write(&self, out: &mut Vec<u8>, stamp: &Timestamp, line: &[u8]) {
-        out.extend_from_slice(&stamp.0);
-        out.extend_from_slice(&self.tail);
-        out.extend_from_slice(line);
+        match self.format {
+            Format::Text => {
+                out.extend_from_slice(&stamp.0);
+                out.extend_from_slice(&self.middle);
+                out.extend_from_slice(line);
+            }
+            Format::Json => {
+                out.extend_from_slice(b"{\"time\":\"");
+                out.extend_from_slice(&stamp.0);
+                out.extend_from_slice(&self.middle);
+                json_string(out, line);
+                out.push(b'}');
+            }
+        }
         out.push(b'\n');
     }
 
-    /// Bytes one line adds besides its text.
+    /// Bytes one line adds besides its text (at least).
     pub fn overhead(&self) -> usize {
-        TIMESTAMP_LEN + self.tail.len() + 1
+        TIMESTAMP_LEN + self.middle.len() + 12
     }
+}
+
+/// Appends `bytes` as a JSON string; invalid UTF-8 becomes U+FFFD.
+fn json_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    out.push(b'"');
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+            }
+            c => out.extend_from_slice(&text.as_bytes()[i..i + c.len_utf8()]),
+        }
+    }
+    out.push(b'"');
 }
 
 const TIMESTAMP_LEN: usize = 24;
@@ -124,11 +180,30 @@ mod tests {
     }
 
     #[test]
-    fn a_line_has_time_name_pid_stream_and_text() {
+    fn a_text_line_has_time_name_pid_stream_and_text() {
         let mut out = Vec::new();
-        let p = LinePrefix::new("svc", 7, Stream::Stderr);
-        p.write(&mut out, &Timestamp::from_unix_millis(0), b"boom");
+        let f = LineFormat::new(Format::Text, "svc", 7, Stream::Stderr);
+        f.write(&mut out, &Timestamp::from_unix_millis(0), b"boom");
         assert_eq!(out, b"1970-01-01T00:00:00.000Z svc[7] err: boom\n");
-        assert_eq!(out.len(), p.overhead() + 4);
+    }
+
+    #[test]
+    fn a_json_line_is_one_valid_object() {
+        let mut out = Vec::new();
+        let f = LineFormat::new(Format::Json, "a \"b\"", 7, Stream::Stdout);
+        f.write(
+            &mut out,
+            &Timestamp::from_unix_millis(0),
+            b"tab\there \"q\" \\ \x01 \xff \xc3\xa9",
+        );
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "time": "1970-01-01T00:00:00.000Z", "name": "a \"b\"", "pid": 7,
+                "stream": "out", "line": "tab\there \"q\" \\ \u{1} \u{fffd} é"
+            })
+        );
     }
 }

@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::asar;
 use crate::backoff::Schedule;
+use crate::log_format::Format;
+use crate::log_writer::Rotation;
 
 /// Grace period between the polite stop request and SIGKILL, when `stopTimeout` is not given.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_millis(200);
@@ -24,6 +26,10 @@ const KNOWN_KEYS: &[&str] = &[
     "log",
     "restartAt",
     "restartOk",
+    "logFormat",
+    "stripANSI",
+    "logMaxSize",
+    "logKeep",
 ];
 
 /// A bad option, with a message that names the problem. Shown to the user as is.
@@ -63,6 +69,9 @@ pub struct StartSpec {
     pub env: Vec<(String, String)>,
     pub stop_timeout: Duration,
     pub log: Option<PathBuf>,
+    pub log_format: Format,
+    pub strip_ansi: bool,
+    pub rotation: Rotation,
     pub restart: Schedule,
 }
 
@@ -206,6 +215,37 @@ pub fn parse_start(
         Some(v) => Some(millis(v, "restartOk")?),
     };
 
+    let log_format = match obj.get("logFormat") {
+        None | Some(Value::Null) => Format::Text,
+        Some(Value::String(s)) if s == "text" => Format::Text,
+        Some(Value::String(s)) if s == "json" => Format::Json,
+        Some(other) => {
+            return err(format!(
+                "option \"logFormat\" must be \"text\" or \"json\", got {}",
+                describe(other)
+            ))
+        }
+    };
+    let strip_ansi = match obj.get("stripANSI") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return err(format!(
+                "option \"stripANSI\" must be a boolean, got {}",
+                type_name(other)
+            ))
+        }
+    };
+    let mut rotation = Rotation::default();
+    if let Some(v) = obj.get("logMaxSize").filter(|v| !v.is_null()) {
+        let n = whole(v, "logMaxSize")?;
+        rotation.max_size = (n > 0).then_some(n);
+    }
+    if let Some(v) = obj.get("logKeep").filter(|v| !v.is_null()) {
+        rotation.keep = u32::try_from(whole(v, "logKeep")?)
+            .or_else(|_| err("option \"logKeep\" is too large"))?;
+    }
+
     let script_path = normalize(&given_cwd.join(script));
     let kind = script_kind(&script_path)?;
     // A process cannot start inside an archive; Node services can still read their script there.
@@ -220,6 +260,9 @@ pub fn parse_start(
         env,
         stop_timeout,
         log,
+        log_format,
+        strip_ansi,
+        rotation,
         restart: Schedule::new(restart_at, restart_ok),
     })
 }
@@ -298,6 +341,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// A whole number >= 0.
+fn whole(v: &Value, key: &str) -> Result<u64, OptionError> {
+    match v.as_u64() {
+        Some(n) => Ok(n),
+        None => match v.as_f64() {
+            Some(f) if f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64 => Ok(f as u64),
+            _ => err(format!(
+                "option \"{key}\" must be a whole number >= 0, got {}",
+                describe(v)
+            )),
+        },
+    }
 }
 
 /// A non-negative, finite number of milliseconds.
@@ -379,6 +436,11 @@ mod tests {
         assert_eq!(s.cwd, PathBuf::from("/app"));
         assert_eq!(s.stop_timeout, Duration::from_millis(200));
         assert!(s.args.is_empty() && s.env.is_empty() && s.log.is_none());
+        assert_eq!(s.log_format, Format::Text);
+        assert!(!s.strip_ansi);
+        assert_eq!(s.rotation, Rotation::default());
+        assert_eq!(s.rotation.max_size, Some(10 * 1024 * 1024));
+        assert_eq!(s.rotation.keep, 5);
     }
 
     #[test]
@@ -386,7 +448,8 @@ mod tests {
         let s = parse(json!({
             "script": "a.cjs", "name": "svc", "args": ["--x", "1"], "cwd": "/srv",
             "env": {"A": "1"}, "stopTimeout": 50, "log": "logs/a.log",
-            "restartAt": [0, 100], "restartOk": 1000
+            "restartAt": [0, 100], "restartOk": 1000,
+            "logFormat": "json", "stripANSI": true, "logMaxSize": 0, "logKeep": 2
         }))
         .unwrap();
         assert_eq!(s.label(), "svc");
@@ -395,6 +458,15 @@ mod tests {
         assert_eq!(s.stop_timeout, Duration::from_millis(50));
         assert_eq!(s.log, Some(PathBuf::from("/app/logs/a.log")));
         assert_eq!(s.restart.delay(1), Some(Duration::from_millis(100)));
+        assert_eq!(s.log_format, Format::Json);
+        assert!(s.strip_ansi);
+        assert_eq!(
+            s.rotation,
+            Rotation {
+                max_size: None,
+                keep: 2
+            }
+        );
     }
 
     #[test]
@@ -416,6 +488,12 @@ mod tests {
         assert!(msg(json!({"script": "a.js", "restartAt": [1, "2"]})).contains("restartAt[1]"));
         assert!(msg(json!({"script": "a.js", "name": 1})).contains("\"name\" must be a string"));
         assert!(msg(json!({"script": "a.js", "cwd": ""})).contains("an empty string"));
+        assert!(msg(json!({"script": "a.js", "logFormat": "xml"})).contains("\"text\" or \"json\""));
+        assert!(msg(json!({"script": "a.js", "stripANSI": 1})).contains("must be a boolean"));
+        assert!(msg(json!({"script": "a.js", "logMaxSize": 1.5})).contains("whole number"));
+        assert!(msg(json!({"script": "a.js", "logKeep": -1})).contains("whole number"));
+        assert!(msg(json!({"script": "a.js", "stripAnsi": true}))
+            .contains("did you mean \"stripANSI\""));
     }
 
     #[test]

@@ -1,36 +1,93 @@
-//! Carries a service's stdout or stderr into its log writer as whole, prefixed lines, reading
-//! on the supervisor's runtime so the main JS thread never sees a byte of it.
+//! Carries a service's stdout or stderr into its log writer as whole, formatted lines, reading
+//! on the supervisor's runtime so the main JS thread never sees a byte of it (unless someone
+//! listens for `'log'` events).
 
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::ansi;
 use crate::lines::LineSplitter;
-use crate::log_format::{LinePrefix, Timestamp};
+use crate::log_format::{LineFormat, Timestamp};
+use crate::log_tap::{LogTap, TapSource};
 use crate::log_writer::Writer;
 
 const READ_SIZE: usize = 64 * 1024;
+/// A batch is handed to the writer once it reaches this size, so memory per stream stays
+/// bounded even when every line is one byte long.
+pub const MAX_BATCH: usize = 256 * 1024;
 
-/// Reads `pipe` to its end. Each read becomes one batch of whole lines; the last line is kept
-/// even without a trailing newline.
-pub async fn pump(mut pipe: impl AsyncRead + Unpin, prefix: LinePrefix, writer: Arc<Writer>) {
-    let mut buf = vec![0u8; READ_SIZE];
-    let mut lines = LineSplitter::default();
-    loop {
-        let n = match pipe.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let stamp = Timestamp::now();
-        let mut batch = Vec::with_capacity(n + 16 * prefix.overhead());
-        lines.push(&buf[..n], |line| prefix.write(&mut batch, &stamp, line));
-        if !batch.is_empty() {
-            writer.write(batch).await;
+/// How one stream's lines are written.
+pub struct Pump {
+    pub format: LineFormat,
+    pub strip_ansi: bool,
+    pub writer: Arc<Writer>,
+    pub tap: Arc<LogTap>,
+    pub source: TapSource,
+}
+
+impl Pump {
+    /// Reads `pipe` to its end. The last line is kept even without a trailing newline.
+    pub async fn run(self, mut pipe: impl AsyncRead + Unpin) {
+        let mut buf = vec![0u8; READ_SIZE];
+        let mut lines = LineSplitter::default();
+        let mut clean = Vec::new();
+        let mut tapped = Vec::new();
+        loop {
+            let n = match pipe.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let stamp = Timestamp::now();
+            let tap = self.tap.listening();
+            let mut batches = Vec::new();
+            let mut batch = Vec::with_capacity(n + 16 * self.format.overhead());
+            lines.push(&buf[..n], |line| {
+                let line = self.clean(line, &mut clean);
+                self.format.write(&mut batch, &stamp, line);
+                if tap {
+                    tapped.push(String::from_utf8_lossy(line).into_owned());
+                }
+                if batch.len() >= MAX_BATCH {
+                    batches.push(std::mem::take(&mut batch));
+                }
+            });
+            batches.push(batch);
+            self.send(batches, &mut tapped).await;
+        }
+        let mut batch = Vec::new();
+        lines.finish(|line| {
+            let line = self.clean(line, &mut clean);
+            self.format.write(&mut batch, &Timestamp::now(), line);
+            if self.tap.listening() {
+                tapped.push(String::from_utf8_lossy(line).into_owned());
+            }
+        });
+        self.send(vec![batch], &mut tapped).await;
+    }
+
+    fn clean<'a>(&self, line: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+        scratch.clear();
+        if self.strip_ansi && ansi::strip_into(line, scratch) {
+            scratch
+        } else {
+            line
         }
     }
-    let mut batch = Vec::new();
-    lines.finish(|line| prefix.write(&mut batch, &Timestamp::now(), line));
-    if !batch.is_empty() {
-        writer.write(batch).await;
+
+    async fn send(&self, batches: Vec<Vec<u8>>, tapped: &mut Vec<String>) {
+        if !tapped.is_empty() {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .unwrap_or(0.0);
+            self.tap.push(&self.source, now, tapped.drain(..));
+        }
+        for b in batches {
+            if !b.is_empty() {
+                self.writer.write(b).await;
+            }
+        }
     }
 }

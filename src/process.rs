@@ -14,10 +14,11 @@ use crate::context::Context;
 use crate::events::Event;
 use crate::ipc::{self, FromChild};
 use crate::launch;
-use crate::log_format::{LinePrefix, Stream};
+use crate::log_format::{LineFormat, Stream};
+use crate::log_tap::TapSource;
 use crate::log_writer::{Destination, Writer};
 use crate::options::StartSpec;
-use crate::output;
+use crate::output::Pump;
 use crate::signals;
 use crate::spawn;
 
@@ -59,17 +60,21 @@ impl Running {
         let label = spec.label();
 
         let (out, err) = log_writers(id, spec, ctx);
+        let pump = |stream, writer: &Arc<Writer>| Pump {
+            format: LineFormat::new(spec.log_format, &label, pid, stream),
+            strip_ansi: spec.strip_ansi,
+            writer: writer.clone(),
+            tap: ctx.tap.clone(),
+            source: TapSource {
+                id,
+                name: spec.name.clone(),
+                pid,
+                stream,
+            },
+        };
         let pumps = vec![
-            tokio::spawn(output::pump(
-                spawned.stdout,
-                LinePrefix::new(&label, pid, Stream::Stdout),
-                out.clone(),
-            )),
-            tokio::spawn(output::pump(
-                spawned.stderr,
-                LinePrefix::new(&label, pid, Stream::Stderr),
-                err.clone(),
-            )),
+            tokio::spawn(pump(Stream::Stdout, &out).run(spawned.stdout)),
+            tokio::spawn(pump(Stream::Stderr, &err).run(spawned.stderr)),
         ];
 
         let handles_stop = Arc::new(AtomicBool::new(false));
@@ -161,7 +166,10 @@ impl Running {
 /// stdout and stderr. An unwritable log file is reported and falls back to stderr.
 fn log_writers(id: u64, spec: &StartSpec, ctx: &Context) -> (Arc<Writer>, Arc<Writer>) {
     if let Some(path) = &spec.log {
-        match ctx.logs.open(Destination::File(path.clone())) {
+        match ctx
+            .logs
+            .open(Destination::File(path.clone()), spec.rotation)
+        {
             Ok(w) => return (w.clone(), w),
             Err(e) => ctx.emit(Event::Error {
                 id,
@@ -170,7 +178,11 @@ fn log_writers(id: u64, spec: &StartSpec, ctx: &Context) -> (Arc<Writer>, Arc<Wr
             }),
         }
     }
-    let open = |d| ctx.logs.open(d).expect("a writer for a standard stream");
+    let open = |d| {
+        ctx.logs
+            .open(d, spec.rotation)
+            .expect("a writer for a standard stream")
+    };
     match spec.log {
         Some(_) => {
             let err = open(Destination::Stderr);

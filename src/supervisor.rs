@@ -110,6 +110,13 @@ impl Supervisor {
             .count()
     }
 
+    /// Starts or stops handing service output to JS as `'log'` events.
+    pub fn set_log_listening(&self, on: bool) {
+        self.ctx
+            .tap
+            .set_listening(on, self.ctx.clone_sink(), &self.rt);
+    }
+
     /// The longest grace period of any managed service.
     pub fn longest_stop_timeout(&self) -> std::time::Duration {
         self.entries()

@@ -1,0 +1,138 @@
+//! Hands service output to JS as `'log'` events, only while someone listens: lines are gathered
+//! in a bounded buffer and sent in one batch every 100 ms, so a flood costs the main thread one
+//! call per tick, never one per line.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::events::{Event, EventSink};
+use crate::log_format::Stream;
+
+/// Lines held between two ticks; past this, lines are counted as dropped (the log file still
+/// gets them all).
+pub const MAX_PENDING: usize = 10_000;
+const TICK: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TapLine {
+    pub id: u64,
+    pub name: Option<String>,
+    pub pid: u32,
+    pub stream: &'static str,
+    pub text: String,
+    /// ms since the Unix epoch.
+    pub time: f64,
+}
+
+#[derive(Default)]
+pub struct LogTap {
+    listening: AtomicBool,
+    pending: Mutex<Pending>,
+}
+
+#[derive(Default)]
+struct Pending {
+    lines: Vec<TapLine>,
+    dropped: u64,
+}
+
+/// What one stream's pump needs to feed the tap.
+#[derive(Clone)]
+pub struct TapSource {
+    pub id: u64,
+    pub name: Option<String>,
+    pub pid: u32,
+    pub stream: Stream,
+}
+
+impl LogTap {
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::Relaxed)
+    }
+
+    /// Adds one read's worth of lines.
+    pub fn push(&self, source: &TapSource, time: f64, lines: impl Iterator<Item = String>) {
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        for text in lines {
+            if p.lines.len() >= MAX_PENDING {
+                p.dropped += 1;
+                continue;
+            }
+            p.lines.push(TapLine {
+                id: source.id,
+                name: source.name.clone(),
+                pid: source.pid,
+                stream: source.stream.tag(),
+                text,
+                time,
+            });
+        }
+    }
+
+    fn take(&self) -> Option<Event> {
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if p.lines.is_empty() && p.dropped == 0 {
+            return None;
+        }
+        let Pending { lines, dropped } = std::mem::take(&mut *p);
+        Some(Event::Log { lines, dropped })
+    }
+
+    /// Turns the tap on or off. On: a ticker on the runtime sends a batch every 100 ms until it
+    /// is turned off (then it sends what is left and ends).
+    pub fn set_listening(
+        self: &Arc<Self>,
+        on: bool,
+        events: EventSink,
+        rt: &tokio::runtime::Handle,
+    ) {
+        if self.listening.swap(on, Ordering::SeqCst) == on || !on {
+            return;
+        }
+        let tap = self.clone();
+        rt.spawn(async move {
+            let mut tick = tokio::time::interval(TICK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let on = tap.listening();
+                if let Some(e) = tap.take() {
+                    events(e);
+                }
+                if !on {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_buffer_is_bounded_and_counts_what_it_drops() {
+        let tap = LogTap::default();
+        let src = TapSource {
+            id: 1,
+            name: None,
+            pid: 2,
+            stream: Stream::Stdout,
+        };
+        tap.push(&src, 0.0, (0..MAX_PENDING + 5).map(|i| i.to_string()));
+        match tap.take() {
+            Some(Event::Log { lines, dropped }) => {
+                assert_eq!(lines.len(), MAX_PENDING);
+                assert_eq!(dropped, 5);
+                assert_eq!(lines[0].stream, "out");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(tap.take().is_none());
+    }
+}
