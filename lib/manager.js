@@ -5,6 +5,9 @@
 // service when the main process quits. Node 12 syntax only (Electron 9 loads this file).
 
 const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const crypto = require('crypto')
 const native = require('./native')
 
 /** How long the main process's onstopping handlers may take at quit, in ms. */
@@ -50,7 +53,32 @@ function dispatch (event) {
   }
 }
 
-native.init(process.execPath, dispatch)
+// Python cannot read inside an asar archive: when this package is packed in one, its Python
+// helper comes from app.asar.unpacked, or else from a copy in a real directory.
+function pythonHelperDir () {
+  const dir = path.join(__dirname, '..', 'python')
+  const inArchive = /^(.*?\.asar)([\\/].*)$/.exec(dir)
+  if (!inArchive) return dir
+  const unpacked = inArchive[1] + '.unpacked' + inArchive[2]
+  if (fs.existsSync(path.join(unpacked, 'elife_pm', '__init__.py'))) return unpacked
+  try {
+    const source = fs.readFileSync(path.join(dir, 'elife_pm', '__init__.py'))
+    const hash = crypto.createHash('sha256').update(source).digest('hex').slice(0, 16)
+    const copy = path.join(os.tmpdir(), 'elife-pm-python-' + hash)
+    const file = path.join(copy, 'elife_pm', '__init__.py')
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      fs.writeFileSync(file + '.' + process.pid, source)
+      fs.renameSync(file + '.' + process.pid, file)
+    }
+    return copy
+  } catch (err) {
+    process.emitWarning('elife/pm: cannot provide the Python helper outside the asar archive: ' + err.message)
+    return null
+  }
+}
+
+native.init(process.execPath, pythonHelperDir(), dispatch)
 
 function isFile (p) {
   try {

@@ -14,7 +14,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::events::Event;
-use crate::launch::Host;
+use crate::launch::{self, Host, Probe};
 use crate::options::{self, OptionError};
 use crate::process::DRAIN_LIMIT;
 use crate::runtime;
@@ -66,6 +66,15 @@ where
     Ok(promise)
 }
 
+fn is_executable(p: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: c is a valid NUL-terminated path.
+    p.is_file() && unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0
+}
+
 fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
@@ -74,7 +83,12 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
 /// function that receives events. A cleanup hook kills whatever still runs when the
 /// environment is torn down.
 #[napi]
-pub fn init(env: Env, exec_path: String, on_event: Function<Value, ()>) -> Result<()> {
+pub fn init(
+    env: Env,
+    exec_path: String,
+    python_helper: Option<String>,
+    on_event: Function<Value, ()>,
+) -> Result<()> {
     let callback: EventCallback = on_event
         .build_threadsafe_function::<Value>()
         .weak::<true>()
@@ -86,6 +100,7 @@ pub fn init(env: Env, exec_path: String, on_event: Function<Value, ()>) -> Resul
             Host {
                 exec_path: PathBuf::from(exec_path),
                 pid: std::process::id(),
+                python_helper: python_helper.map(PathBuf::from),
             },
             Arc::new(emit),
             runtime::get().handle().clone(),
@@ -119,7 +134,7 @@ pub fn start<'env>(
         )
     })?;
     let cwd = std::env::current_dir()?;
-    let spec = options::parse_start(&value, &cwd, |p| p.is_dir()).map_err(invalid)?;
+    let spec = options::parse_start(&value, &cwd, |p| p.exists()).map_err(invalid)?;
     if !exists.call(spec.script.to_string_lossy().into_owned())? {
         return Err(Error::new(
             Status::InvalidArg,
@@ -132,7 +147,15 @@ pub fn start<'env>(
             format!("pm.start: cwd {} is not a directory", spec.cwd.display()),
         ));
     }
-    let started = supervisor()?.start(spec);
+    let sup = supervisor()?;
+    let var = |k: &str| std::env::var(k).ok();
+    let probe = Probe {
+        var: &var,
+        is_executable: &is_executable,
+        cwd: &cwd,
+    };
+    let launch = launch::plan(&spec, sup.host(), &probe).map_err(invalid)?;
+    let started = sup.start(Arc::new(spec), Arc::new(launch));
     promise(
         env,
         async move { started.await.map(|info| to_value(&info)) },

@@ -1,16 +1,24 @@
-//! What command line and environment start a service: the program, its arguments, and the
-//! variables pm adds. Pure, so each kind of service is checked without spawning anything.
+//! What command line and environment start a service: the program (Electron's own Node, a
+//! Python, an interpreter the app names, or the script itself), its arguments, and the
+//! variables pm adds or removes. Pure: the OS facts come in through [`Probe`], so each kind of
+//! service is checked without spawning anything.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::channel;
-use crate::options::{ScriptKind, StartSpec};
+use crate::options::{OptionError, ScriptKind, StartSpec};
+use crate::os::channel;
+use crate::which;
 
 /// Set in every service pm starts, to the main process's pid. pm's child-side code (index.js,
 /// the Python helper) trusts it only when it matches the parent pid, so a grandchild that
 /// inherits it is not mistaken for a service.
 pub const PARENT_ENV: &str = "ELIFE_PM_PARENT";
+/// Names the Python that runs `.py` services when `interpreter` is not given.
+pub const PYTHON_ENV: &str = "ELIFE_PM_PYTHON";
+/// Looked for on PATH, in this order, when neither is set.
+pub const PYTHONS: [&str; 2] = ["python3", "python"];
+const RUN_AS_NODE: &str = "ELECTRON_RUN_AS_NODE";
 
 /// Facts about the main process that decide how services start.
 #[derive(Debug, Clone)]
@@ -19,84 +27,316 @@ pub struct Host {
     /// `ELECTRON_RUN_AS_NODE=1` is a plain Node that can still read inside `app.asar`.
     pub exec_path: PathBuf,
     pub pid: u32,
+    /// A real directory holding the `elife_pm` Python package, put on Python services'
+    /// PYTHONPATH.
+    pub python_helper: Option<PathBuf>,
+}
+
+/// What `plan` asks of the OS.
+pub struct Probe<'a> {
+    /// The main process's environment.
+    pub var: &'a dyn Fn(&str) -> Option<String>,
+    pub is_executable: &'a dyn Fn(&Path) -> bool,
+    /// The main process's cwd, for interpreter paths with a slash.
+    pub cwd: &'a Path,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Launch {
     pub program: PathBuf,
     pub args: Vec<OsString>,
-    /// Applied over the main process's environment, in order (later wins).
+    /// Removed from the main process's environment first.
+    pub env_remove: Vec<String>,
+    /// Then applied over it, in order (later wins).
     pub env: Vec<(String, String)>,
     /// Whether the child gets Node's IPC channel on fd 3.
     pub ipc: bool,
 }
 
-pub fn plan(spec: &StartSpec, host: &Host) -> Launch {
-    let mut env = spec.env.clone();
-    match spec.kind {
-        ScriptKind::Node => {
-            let mut args: Vec<OsString> = vec![spec.script.clone().into_os_string()];
-            args.extend(spec.args.iter().map(OsString::from));
-            env.extend([
-                ("ELECTRON_RUN_AS_NODE".to_string(), "1".to_string()),
-                ("NODE_CHANNEL_FD".to_string(), channel::CHILD_FD.to_string()),
-                (
-                    "NODE_CHANNEL_SERIALIZATION_MODE".to_string(),
-                    "json".to_string(),
-                ),
-                (PARENT_ENV.to_string(), host.pid.to_string()),
-            ]);
-            Launch {
-                program: host.exec_path.clone(),
-                args,
-                env,
-                ipc: true,
-            }
-        }
+fn err<T>(msg: String) -> Result<T, OptionError> {
+    Err(OptionError(format!("pm.start: {msg}")))
+}
+
+fn interpreter(name: &str, probe: &Probe) -> Result<PathBuf, String> {
+    let path = (probe.var)("PATH");
+    match which::find(name, path.as_deref(), probe.cwd, probe.is_executable) {
+        Some(p) => Ok(p),
+        None if name.contains('/') => Err(format!(
+            "interpreter {name} does not exist or is not executable"
+        )),
+        None => Err(format!("interpreter \"{name}\" was not found on PATH")),
     }
+}
+
+fn python(spec: &StartSpec, probe: &Probe) -> Result<PathBuf, String> {
+    if let Some(name) = &spec.interpreter {
+        return interpreter(name, probe);
+    }
+    if let Some(name) = (probe.var)(PYTHON_ENV).filter(|v| !v.is_empty()) {
+        return interpreter(&name, probe).map_err(|e| format!("{e} (from {PYTHON_ENV})"));
+    }
+    let path = (probe.var)("PATH");
+    PYTHONS
+        .iter()
+        .find_map(|n| which::find(n, path.as_deref(), probe.cwd, probe.is_executable))
+        .ok_or_else(|| {
+            format!(
+                "no Python found to run {}: looked for {} on PATH; set the \"interpreter\" option or {PYTHON_ENV}",
+                spec.script.display(),
+                PYTHONS.join(" and ")
+            )
+        })
+}
+
+pub fn plan(spec: &StartSpec, host: &Host, probe: &Probe) -> Result<Launch, OptionError> {
+    let mut args: Vec<OsString> = vec![spec.script.clone().into_os_string()];
+    args.extend(spec.args.iter().map(OsString::from));
+    let channel_env = [
+        ("NODE_CHANNEL_FD".to_string(), channel::CHILD_FD.to_string()),
+        (
+            "NODE_CHANNEL_SERIALIZATION_MODE".to_string(),
+            "json".to_string(),
+        ),
+    ];
+    let mut env = spec.env.clone();
+    env.push((PARENT_ENV.to_string(), host.pid.to_string()));
+    // Only a Node service on Electron's binary may see ELECTRON_RUN_AS_NODE: anything else
+    // would hand it to a grandchild Electron, which would then not start as an app.
+    let mut env_remove = vec![RUN_AS_NODE.to_string()];
+    let (program, ipc) = match (&spec.kind, &spec.interpreter) {
+        (ScriptKind::Node, None) => {
+            env_remove.clear();
+            env.push((RUN_AS_NODE.to_string(), "1".to_string()));
+            env.extend(channel_env);
+            (host.exec_path.clone(), true)
+        }
+        (ScriptKind::Node, Some(name)) => {
+            env.extend(channel_env);
+            (interpreter(name, probe).or_else(err)?, true)
+        }
+        (ScriptKind::Python, _) => {
+            let program = python(spec, probe).or_else(err)?;
+            env.push(("PYTHONUNBUFFERED".to_string(), "1".to_string()));
+            if let Some(helper) = &host.python_helper {
+                let given = spec
+                    .env
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == "PYTHONPATH")
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| (probe.var)("PYTHONPATH"))
+                    .filter(|v| !v.is_empty());
+                let mut value = helper.to_string_lossy().into_owned();
+                if let Some(given) = given {
+                    value = format!("{value}:{given}");
+                }
+                env.push(("PYTHONPATH".to_string(), value));
+            }
+            env.extend(channel_env);
+            (program, true)
+        }
+        (ScriptKind::Executable, Some(name)) => (interpreter(name, probe).or_else(err)?, false),
+        (ScriptKind::Executable, None) => {
+            if !(probe.is_executable)(&spec.script) {
+                return err(format!(
+                    "{} is not executable: make it executable (chmod +x) or set the \"interpreter\" option",
+                    spec.script.display()
+                ));
+            }
+            args.remove(0);
+            (spec.script.clone(), false)
+        }
+    };
+    Ok(Launch {
+        program,
+        args,
+        env_remove,
+        env,
+        ipc,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::options::parse_start;
-    use serde_json::json;
-    use std::path::Path;
+    use serde_json::{json, Value};
 
     fn host() -> Host {
         Host {
             exec_path: PathBuf::from("/opt/electron/electron"),
             pid: 42,
+            python_helper: Some(PathBuf::from("/pkg/python")),
         }
+    }
+
+    fn plan_for(
+        options: Value,
+        vars: &[(&str, &str)],
+        exes: &[&str],
+    ) -> Result<Launch, OptionError> {
+        let spec = parse_start(&options, Path::new("/app"), |_| false).unwrap();
+        let var = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        let is_executable = |p: &Path| exes.iter().any(|e| Path::new(e) == p);
+        plan(
+            &spec,
+            &host(),
+            &Probe {
+                var: &var,
+                is_executable: &is_executable,
+                cwd: Path::new("/app"),
+            },
+        )
+    }
+
+    fn last<'a>(l: &'a Launch, k: &str) -> Option<&'a str> {
+        l.env
+            .iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
     }
 
     #[test]
     fn node_services_run_on_the_hosts_binary_with_the_ipc_channel() {
-        let spec = parse_start(
-            &json!({"script": "svc.js", "args": ["--port", "1"], "env": {"NODE_CHANNEL_FD": "9", "A": "b"}}),
-            Path::new("/app"),
-            |_| false,
+        let l = plan_for(
+            json!({"script": "svc.js", "args": ["--port", "1"], "env": {"NODE_CHANNEL_FD": "9", "A": "b"}}),
+            &[],
+            &[],
         )
         .unwrap();
-        let l = plan(&spec, &host());
         assert_eq!(l.program, PathBuf::from("/opt/electron/electron"));
         assert_eq!(l.args, ["/app/svc.js", "--port", "1"].map(OsString::from));
-        assert!(l.ipc);
-        let last = |k: &str| {
-            l.env
-                .iter()
-                .rev()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-        };
-        assert_eq!(last("ELECTRON_RUN_AS_NODE"), Some("1"));
+        assert!(l.ipc && l.env_remove.is_empty());
+        assert_eq!(last(&l, "ELECTRON_RUN_AS_NODE"), Some("1"));
         assert_eq!(
-            last("NODE_CHANNEL_FD"),
+            last(&l, "NODE_CHANNEL_FD"),
             Some("3"),
             "pm's channel wins over the user's env"
         );
-        assert_eq!(last("NODE_CHANNEL_SERIALIZATION_MODE"), Some("json"));
-        assert_eq!(last(PARENT_ENV), Some("42"));
-        assert_eq!(last("A"), Some("b"));
+        assert_eq!(last(&l, "NODE_CHANNEL_SERIALIZATION_MODE"), Some("json"));
+        assert_eq!(last(&l, PARENT_ENV), Some("42"));
+        assert_eq!(last(&l, "A"), Some("b"));
+    }
+
+    #[test]
+    fn a_node_service_can_name_its_own_node() {
+        let l = plan_for(
+            json!({"script": "svc.mjs", "interpreter": "node"}),
+            &[("PATH", "/usr/bin")],
+            &["/usr/bin/node"],
+        )
+        .unwrap();
+        assert_eq!(l.program, PathBuf::from("/usr/bin/node"));
+        assert!(l.ipc);
+        assert_eq!(last(&l, "ELECTRON_RUN_AS_NODE"), None);
+        assert_eq!(l.env_remove, ["ELECTRON_RUN_AS_NODE"]);
+    }
+
+    #[test]
+    fn python_comes_from_the_option_then_the_variable_then_path() {
+        let path = ("PATH", "/a:/b");
+        let exes = ["/a/python", "/b/python3", "/opt/py/bin/python3"];
+        let l = plan_for(json!({"script": "s.py"}), &[path], &exes).unwrap();
+        assert_eq!(
+            l.program,
+            PathBuf::from("/b/python3"),
+            "python3 before python"
+        );
+        assert_eq!(l.args, ["/app/s.py"].map(OsString::from));
+        let l = plan_for(
+            json!({"script": "s.py"}),
+            &[path, (PYTHON_ENV, "/opt/py/bin/python3")],
+            &exes,
+        )
+        .unwrap();
+        assert_eq!(l.program, PathBuf::from("/opt/py/bin/python3"));
+        let l = plan_for(
+            json!({"script": "s.py", "interpreter": "python"}),
+            &[path],
+            &exes,
+        )
+        .unwrap();
+        assert_eq!(l.program, PathBuf::from("/a/python"));
+    }
+
+    #[test]
+    fn python_gets_unbuffered_output_the_helper_and_the_channel_but_not_run_as_node() {
+        let l = plan_for(
+            json!({"script": "s.py", "env": {"PYTHONPATH": "/mine"}}),
+            &[("PATH", "/b"), ("PYTHONPATH", "/inherited")],
+            &["/b/python3"],
+        )
+        .unwrap();
+        assert_eq!(last(&l, "PYTHONUNBUFFERED"), Some("1"));
+        assert_eq!(last(&l, "PYTHONPATH"), Some("/pkg/python:/mine"));
+        assert_eq!(last(&l, "NODE_CHANNEL_FD"), Some("3"));
+        assert!(l.ipc);
+        assert_eq!(l.env_remove, ["ELECTRON_RUN_AS_NODE"]);
+        assert_eq!(last(&l, "ELECTRON_RUN_AS_NODE"), None);
+    }
+
+    #[test]
+    fn a_missing_interpreter_is_named() {
+        let e = plan_for(json!({"script": "s.py"}), &[("PATH", "/b")], &[])
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("no Python found")
+                && e.contains("python3 and python")
+                && e.contains(PYTHON_ENV),
+            "{e}"
+        );
+        let e = plan_for(
+            json!({"script": "s.sh", "interpreter": "zsh9"}),
+            &[("PATH", "/b")],
+            &[],
+        )
+        .unwrap_err()
+        .0;
+        assert!(
+            e.contains("interpreter \"zsh9\" was not found on PATH"),
+            "{e}"
+        );
+        let e = plan_for(json!({"script": "s.py"}), &[(PYTHON_ENV, "/no/py")], &[])
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("/no/py does not exist") && e.contains(PYTHON_ENV),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn other_scripts_run_directly_or_under_their_interpreter_without_a_channel() {
+        let l = plan_for(
+            json!({"script": "run.sh", "args": ["x"]}),
+            &[],
+            &["/app/run.sh"],
+        )
+        .unwrap();
+        assert_eq!(l.program, PathBuf::from("/app/run.sh"));
+        assert_eq!(l.args, ["x"].map(OsString::from));
+        assert!(!l.ipc);
+        assert_eq!(last(&l, "NODE_CHANNEL_FD"), None);
+        let l = plan_for(
+            json!({"script": "run.sh", "interpreter": "bash"}),
+            &[("PATH", "/bin")],
+            &["/bin/bash"],
+        )
+        .unwrap();
+        assert_eq!(l.program, PathBuf::from("/bin/bash"));
+        assert_eq!(l.args, ["/app/run.sh"].map(OsString::from));
+        let e = plan_for(json!({"script": "run.sh"}), &[], &[])
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("is not executable") && e.contains("interpreter"),
+            "{e}"
+        );
     }
 }

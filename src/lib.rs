@@ -4,13 +4,12 @@
 //! children included, when asked or when the app quits.
 //!
 //! Pure logic (`options`, `backoff`, `lines`, `log_format`, `asar`, `ipc`, `launch`) is tested
-//! without Node; OS effects sit in small modules (`spawn`, `signals`, `channel`,
+//! without Node; OS effects sit in small modules (`os` for what differs per OS,
 //! `log_writer`); `binding` is the thin N-API layer.
 
 pub mod ansi;
 pub mod asar;
 pub mod backoff;
-pub mod channel;
 pub mod context;
 pub mod events;
 pub mod ipc;
@@ -20,13 +19,13 @@ pub mod log_format;
 pub mod log_tap;
 pub mod log_writer;
 pub mod options;
+pub mod os;
 pub mod output;
 pub mod process;
 pub mod runtime;
 pub mod service;
-pub mod signals;
-pub mod spawn;
 pub mod supervisor;
+pub mod which;
 
 // napi-derive registers exports only outside `cfg(test)`; unit tests need no Node.
 #[cfg(not(test))]

@@ -30,6 +30,7 @@ const KNOWN_KEYS: &[&str] = &[
     "stripANSI",
     "logMaxSize",
     "logKeep",
+    "interpreter",
 ];
 
 /// A bad option, with a message that names the problem. Shown to the user as is.
@@ -48,12 +49,26 @@ fn err<T>(msg: impl Into<String>) -> Result<T, OptionError> {
     Err(OptionError(format!("pm.start: {}", msg.into())))
 }
 
-/// What runs a script. Decided from the file name; later kinds slot in here.
+/// What runs a script, decided from its file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScriptKind {
     /// `.js`, `.cjs`, `.mjs`: run on the host's own Node (Electron's binary with
-    /// `ELECTRON_RUN_AS_NODE=1`), with Node's IPC channel.
+    /// `ELECTRON_RUN_AS_NODE=1`), or on `interpreter`, with Node's IPC channel.
     Node,
+    /// `.py`: run on a Python, with the same channel for the `elife_pm` helper.
+    Python,
+    /// Anything else: run directly (it must be executable), or on `interpreter`.
+    Executable,
+}
+
+impl ScriptKind {
+    fn of(script: &Path) -> Self {
+        match script.extension().and_then(|e| e.to_str()) {
+            Some("js" | "cjs" | "mjs") => ScriptKind::Node,
+            Some("py") => ScriptKind::Python,
+            _ => ScriptKind::Executable,
+        }
+    }
 }
 
 /// A validated `start()` request. Paths are absolute.
@@ -62,6 +77,8 @@ pub struct StartSpec {
     pub name: Option<String>,
     pub script: PathBuf,
     pub kind: ScriptKind,
+    /// The program that runs `script`, as given (resolved when the launch is planned).
+    pub interpreter: Option<String>,
     pub args: Vec<String>,
     /// The directory the process starts in: a real directory, never one inside an asar archive.
     pub cwd: PathBuf,
@@ -89,12 +106,12 @@ impl StartSpec {
     }
 }
 
-/// Parses `start()` options. `base_cwd` is the main process's working directory; `is_dir`
-/// answers for real directories (used to map a `cwd` inside an asar archive).
+/// Parses `start()` options. `base_cwd` is the main process's working directory; `real` says
+/// whether a path exists on the real file system (used for paths inside asar archives).
 pub fn parse_start(
     value: &Value,
     base_cwd: &Path,
-    is_dir: impl Fn(&Path) -> bool,
+    real: impl Fn(&Path) -> bool,
 ) -> Result<StartSpec, OptionError> {
     let obj = match value {
         Value::Object(o) => o,
@@ -246,15 +263,44 @@ pub fn parse_start(
             .or_else(|_| err("option \"logKeep\" is too large"))?;
     }
 
-    let script_path = normalize(&given_cwd.join(script));
-    let kind = script_kind(&script_path)?;
+    let interpreter = match obj.get("interpreter") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(other) => {
+            return err(format!(
+                "option \"interpreter\" must be a non-empty string, got {}",
+                describe(other)
+            ))
+        }
+    };
+
+    let mut script_path = normalize(&given_cwd.join(script));
+    let kind = ScriptKind::of(&script_path);
+    // Only Electron's own Node reads inside an archive; anything else runs the unpacked copy.
+    if kind != ScriptKind::Node || interpreter.is_some() {
+        if let Some(unpacked) = asar::unpacked(&script_path) {
+            if !real(&unpacked) {
+                return err(format!(
+                    "{} is inside an asar archive, where only Electron's own Node can read it; \
+                     unpack it so that it exists at {} (electron-builder: \"asarUnpack\": [\"{}\"])",
+                    script_path.display(),
+                    unpacked.display(),
+                    asar::split(&script_path)
+                        .map(|(_, inner)| inner.display().to_string())
+                        .unwrap_or_default()
+                ));
+            }
+            script_path = unpacked;
+        }
+    }
     // A process cannot start inside an archive; Node services can still read their script there.
-    let cwd = asar::real_cwd(&given_cwd, &is_dir);
+    let cwd = asar::real_cwd(&given_cwd, &real);
 
     Ok(StartSpec {
         name,
         script: script_path,
         kind,
+        interpreter,
         args,
         cwd,
         env,
@@ -265,16 +311,6 @@ pub fn parse_start(
         rotation,
         restart: Schedule::new(restart_at, restart_ok),
     })
-}
-
-fn script_kind(script: &Path) -> Result<ScriptKind, OptionError> {
-    match script.extension().and_then(|e| e.to_str()) {
-        Some("js" | "cjs" | "mjs") => Ok(ScriptKind::Node),
-        _ => err(format!(
-            "cannot run {}: only Node scripts (.js, .cjs, .mjs) are supported",
-            script.display()
-        )),
-    }
 }
 
 /// Which processes a stop or restart call addresses.
@@ -475,7 +511,6 @@ mod tests {
         assert!(msg(json!({"script": 3})).contains("\"script\" must be a string, got a number"));
         assert!(msg(json!({"script": ""})).contains("must not be empty"));
         assert!(msg(json!("a.js")).contains("options must be an object, got a string"));
-        assert!(msg(json!({"script": "run.exe"})).contains("only Node scripts"));
     }
 
     #[test]
@@ -520,6 +555,59 @@ mod tests {
             PathBuf::from("/opt/app/resources/app.asar/svc/main.js")
         );
         assert_eq!(s.cwd, PathBuf::from("/opt/app/resources"));
+    }
+
+    #[test]
+    fn kinds_follow_the_file_name() {
+        let kind = |s: &str| parse(json!({ "script": s })).unwrap().kind;
+        assert_eq!(kind("a.cjs"), ScriptKind::Node);
+        assert_eq!(kind("a.py"), ScriptKind::Python);
+        assert_eq!(kind("a.sh"), ScriptKind::Executable);
+        assert_eq!(kind("server"), ScriptKind::Executable);
+        assert!(msg(json!({"script": "a.sh", "interpreter": 3})).contains("\"interpreter\""));
+    }
+
+    #[test]
+    fn scripts_other_than_node_run_from_app_asar_unpacked() {
+        let unpacked = Path::new("/r/app.asar.unpacked/py/svc.py");
+        let s = parse_start(
+            &json!({"script": "/r/app.asar/py/svc.py"}),
+            Path::new("/"),
+            |p| p == unpacked,
+        )
+        .unwrap();
+        assert_eq!(s.script, unpacked);
+        let node = parse_start(
+            &json!({"script": "/r/app.asar/svc.js"}),
+            Path::new("/"),
+            |_| false,
+        )
+        .unwrap();
+        assert_eq!(
+            node.script,
+            PathBuf::from("/r/app.asar/svc.js"),
+            "Electron's Node reads the archive"
+        );
+        let e = parse_start(
+            &json!({"script": "/r/app.asar/py/svc.py"}),
+            Path::new("/"),
+            |_| false,
+        )
+        .unwrap_err()
+        .0;
+        assert!(
+            e.contains("asarUnpack") && e.contains("py/svc.py") && e.contains("app.asar.unpacked"),
+            "{e}"
+        );
+        let e = parse_start(
+            &json!({"script": "/r/app.asar/s.js", "interpreter": "node"}),
+            Path::new("/"),
+            |_| false,
+        );
+        assert!(
+            e.is_err(),
+            "a Node of the app's own cannot read the archive either"
+        );
     }
 
     #[test]

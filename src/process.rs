@@ -9,18 +9,18 @@ use std::time::Duration;
 use tokio::process::Child;
 use tokio::task::JoinHandle;
 
-use crate::channel::Channel;
 use crate::context::Context;
 use crate::events::Event;
 use crate::ipc::{self, FromChild};
-use crate::launch;
+use crate::launch::Launch;
 use crate::log_format::{LineFormat, Stream};
 use crate::log_tap::TapSource;
 use crate::log_writer::{Destination, Writer};
 use crate::options::StartSpec;
+use crate::os::channel::Channel;
+use crate::os::signals;
+use crate::os::spawn;
 use crate::output::Pump;
-use crate::signals;
-use crate::spawn;
 
 /// How long output may keep flowing after a process is gone (a descendant that left the
 /// process group may hold the pipe open); past that the rest is abandoned.
@@ -53,9 +53,13 @@ pub struct Running {
 
 impl Running {
     /// Spawns the service. Must run inside the supervisor's runtime.
-    pub fn start(id: u64, spec: &StartSpec, ctx: &Context) -> std::io::Result<Running> {
-        let plan = launch::plan(spec, &ctx.host);
-        let spawned = spawn::spawn(&plan, &spec.cwd)?;
+    pub fn start(
+        id: u64,
+        spec: &StartSpec,
+        launch: &Launch,
+        ctx: &Context,
+    ) -> std::io::Result<Running> {
+        let spawned = spawn::spawn(launch, &spec.cwd)?;
         let pid = spawned.pid;
         let label = spec.label();
 

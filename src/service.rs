@@ -13,9 +13,10 @@ use tokio::sync::{oneshot, watch};
 use crate::backoff::Crashes;
 use crate::context::Context;
 use crate::events::Event;
+use crate::launch::Launch;
 use crate::options::StartSpec;
+use crate::os::signals;
 use crate::process::{Exit, Running};
-use crate::signals;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,12 +70,14 @@ pub struct Info {
 pub struct Entry {
     pub id: u64,
     pub spec: Arc<StartSpec>,
+    /// How to spawn it, planned once at `start()`.
+    pub launch: Arc<Launch>,
     status: watch::Sender<Info>,
     stop: watch::Sender<bool>,
 }
 
 impl Entry {
-    pub fn new(id: u64, spec: Arc<StartSpec>) -> Self {
+    pub fn new(id: u64, spec: Arc<StartSpec>, launch: Arc<Launch>) -> Self {
         let info = Info {
             id,
             name: spec.name.clone(),
@@ -90,6 +93,7 @@ impl Entry {
         Entry {
             id,
             spec,
+            launch,
             status: watch::Sender::new(info),
             stop: watch::Sender::new(false),
         }
@@ -174,7 +178,7 @@ pub async fn run(
         });
         // Each event is emitted after the state it reports is set, so a listener that reads
         // `list()` (or JS deciding whether to keep the event loop alive) sees it.
-        let (exited, exit, ran_for) = match Running::start(id, &spec, &ctx) {
+        let (exited, exit, ran_for) = match Running::start(id, &spec, &entry.launch, &ctx) {
             Err(e) => {
                 let message = e.to_string();
                 let first_start = first.take();

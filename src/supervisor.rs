@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use crate::context::Context;
 use crate::events::EventSink;
-use crate::launch::Host;
+use crate::launch::{Host, Launch};
 use crate::options::{StartSpec, Target};
 use crate::service::{self, Entry, Info};
 
@@ -38,10 +38,11 @@ impl Supervisor {
     /// Registers and spawns a service at once; the future tells how the first spawn went.
     pub fn start(
         &self,
-        spec: StartSpec,
+        spec: Arc<StartSpec>,
+        launch: Arc<Launch>,
     ) -> impl Future<Output = Result<Info, String>> + Send + 'static {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let entry = Arc::new(Entry::new(id, Arc::new(spec)));
+        let entry = Arc::new(Entry::new(id, spec, launch));
         self.entries().push(entry.clone());
         let (tx, rx) = oneshot::channel();
         self.rt.spawn(service::run(entry, self.ctx.clone(), tx));
@@ -81,21 +82,25 @@ impl Supervisor {
     /// Stops the matching services, then starts each again with the same options; the old and
     /// new processes never overlap.
     pub async fn restart(&self, target: &Target) -> Result<Vec<Info>, String> {
-        let specs: Vec<_> = self
+        let plans: Vec<_> = self
             .matching(Some(target))
             .iter()
-            .map(|e| e.spec.clone())
+            .map(|e| (e.spec.clone(), e.launch.clone()))
             .collect();
         self.stop(Some(target)).await;
-        let started: Vec<_> = specs
+        let started: Vec<_> = plans
             .into_iter()
-            .map(|s| self.start(Arc::unwrap_or_clone(s)))
+            .map(|(spec, launch)| self.start(spec, launch))
             .collect();
         let mut infos = Vec::with_capacity(started.len());
         for s in started {
             infos.push(s.await?);
         }
         Ok(infos)
+    }
+
+    pub fn host(&self) -> &Host {
+        &self.ctx.host
     }
 
     pub fn list(&self) -> Vec<Info> {

@@ -1,6 +1,6 @@
 //! The parent's end of a service's Node IPC channel: a Unix stream socketpair whose other end
 //! the child gets as fd 3 with `NODE_CHANNEL_FD=3`, as `child_process.fork` sets it up. The
-//! framing is in `ipc.rs`. (Windows would use a named pipe and a CRT fd here instead.)
+//! framing is in `ipc.rs`. Windows: see `os/mod.rs`.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

@@ -1,6 +1,6 @@
 //! Starting a planned command as a Unix process: its own process group, stdout and stderr
-//! piped, stdin closed, the IPC channel moved to fd 3, signal dispositions reset. (Windows would
-//! add `CREATE_NO_WINDOW` and a Job Object here.)
+//! piped, stdin closed, the IPC channel moved to fd 3, signal dispositions reset. Windows: see
+//! `os/mod.rs`.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -9,8 +9,8 @@ use std::process::Stdio;
 
 use tokio::process::{Child, ChildStderr, ChildStdout, Command};
 
-use crate::channel::{self, Channel};
 use crate::launch::Launch;
+use crate::os::channel::{self, Channel};
 
 pub struct Spawned {
     pub child: Child,
@@ -23,6 +23,9 @@ pub struct Spawned {
 /// Must run inside the supervisor's runtime.
 pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
     let mut cmd = Command::new(&launch.program);
+    for k in &launch.env_remove {
+        cmd.env_remove(k);
+    }
     cmd.args(&launch.args)
         .envs(launch.env.iter().map(|(k, v)| (k, v)))
         .current_dir(cwd)

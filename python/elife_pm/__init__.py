@@ -1,0 +1,129 @@
+"""elife_pm: the service side of elife/pm for Python services (standard library only).
+
+    from elife_pm import onstopping
+
+    @onstopping
+    def close():
+        server.close()
+
+pm puts this package on the PYTHONPATH of every Python service it starts. A handler runs when
+pm asks the service to stop (over the same channel Node services use), when the main process
+is gone (the channel closes), or on SIGTERM; once the handlers have run, the service exits
+(code 1 if one of them raised). Handlers run on pm's reader thread, or on the main thread for
+SIGTERM: hand work to your own loop with its thread-safe calls (e.g. loop.call_soon_threadsafe).
+"""
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import traceback
+
+__all__ = ["onstopping", "send", "under_pm"]
+
+_CMD = "NODE_ELIFE_PM"
+_handlers = []
+_lock = threading.Lock()
+_send_lock = threading.Lock()
+_listening = False
+_stopping = False
+
+
+def _open_channel():
+    # Take pm's variables out of the environment, so that this service's own children do not
+    # think pm started them.
+    fd = os.environ.pop("NODE_CHANNEL_FD", None)
+    os.environ.pop("NODE_CHANNEL_SERIALIZATION_MODE", None)
+    parent = os.environ.pop("ELIFE_PM_PARENT", None)
+    if fd is None or parent != str(os.getppid()):
+        return None
+    try:
+        fd = int(fd)
+        os.set_inheritable(fd, False)
+        return socket.socket(fileno=fd)
+    except (ValueError, OSError):
+        return None
+
+
+_channel = _open_channel()
+
+
+def under_pm():
+    """True when elife/pm started this process and its channel is open."""
+    return _channel is not None
+
+
+def send(message):
+    """Sends a JSON-serialisable message to the main process ('message' events there)."""
+    if _channel is None:
+        raise RuntimeError("elife_pm.send: this process was not started by elife/pm")
+    data = (json.dumps(message, separators=(",", ":")) + "\n").encode("utf-8")
+    with _send_lock:
+        _channel.sendall(data)
+
+
+def onstopping(handler):
+    """Registers `handler` (a callable with no arguments); usable as a decorator."""
+    if not callable(handler):
+        raise TypeError("elife_pm.onstopping: expected a callable, got %r" % (handler,))
+    global _listening
+    with _lock:
+        _handlers.append(handler)
+        first = not _listening
+        _listening = True
+    if first:
+        _listen()
+    return handler
+
+
+def _listen():
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: _stop())
+    if _channel is None:
+        return
+    threading.Thread(target=_read, name="elife_pm", daemon=True).start()
+    try:
+        # Tells pm to ask this service politely instead of sending SIGTERM.
+        send({"cmd": _CMD, "type": "onstopping"})
+    except OSError:
+        pass
+
+
+def _read():
+    try:
+        with _channel.makefile("rb") as lines:
+            for line in lines:
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(msg, dict) and msg.get("cmd") == _CMD and msg.get("type") == "stop":
+                    break
+    except OSError:
+        pass
+    # Asked to stop, or the channel closed because the main process is gone.
+    _stop()
+
+
+def _stop():
+    global _stopping
+    with _lock:
+        if _stopping:
+            return
+        _stopping = True
+        handlers = list(_handlers)
+    code = 0
+    for handler in handlers:
+        try:
+            handler()
+        except BaseException:  # a handler's failure must not keep the others from running
+            code = 1
+            sys.stderr.write("elife_pm: an onstopping handler failed:\n" + traceback.format_exc())
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

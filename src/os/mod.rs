@@ -1,0 +1,24 @@
+//! Everything that differs per operating system: starting a process, signalling it and its
+//! descendants, and the parent's end of the Node IPC channel. The rest of the crate uses only
+//! `os::spawn`, `os::signals` and `os::channel`.
+//!
+//! Only Unix is built (and tested: Linux). The Windows plan, for when it can be built:
+//! - **Spawn** (`CreateProcessW`): `CREATE_NO_WINDOW` so a service opens no console window,
+//!   `CREATE_NEW_PROCESS_GROUP`, and `CREATE_SUSPENDED` until the process is in the job below.
+//! - **Descendants**: one Job Object per service with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`;
+//!   `TerminateJobObject` replaces `kill(-pgid, SIGKILL)`, and because the job handle closes
+//!   when the main process dies for any reason, it also replaces `PR_SET_PDEATHSIG`.
+//! - **Polite stop**: there is no SIGTERM; services without the IPC channel get
+//!   `GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT)` (needs the new process group), then the job is
+//!   terminated after `stopTimeout`.
+//! - **IPC channel**: libuv's way: an overlapped named pipe, its client end passed as a CRT fd
+//!   through `STARTUPINFO.lpReserved2`, `NODE_CHANNEL_FD` naming it; framing is the same JSON
+//!   lines (`ipc.rs` is shared). See libuv `src/win/process-stdio.c` and `src/win/pipe.c`.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::{channel, signals, spawn};
+
+#[cfg(not(unix))]
+compile_error!("elife/pm supports Unix only for now; the Windows plan is in src/os/mod.rs");

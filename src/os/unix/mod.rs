@@ -1,0 +1,5 @@
+//! The Unix implementations: process groups, signals, a socketpair for the IPC channel.
+
+pub mod channel;
+pub mod signals;
+pub mod spawn;
