@@ -108,8 +108,55 @@ function settle (promise) {
   })
 }
 
+// ---- The state directory -------------------------------------------------------------------
+
+let stateDir = null
+let stateSwept = false
+
+// The same app must find its own records again: Electron apps by their userData directory,
+// plain Node by their main script.
+function defaultStateDir () {
+  if (process.versions.electron && process.type === 'browser') {
+    return path.join(require('electron').app.getPath('userData'), 'elife-pm')
+  }
+  let main = process.argv[1] ? path.resolve(process.argv[1]) : path.join(process.cwd(), '[eval]')
+  try {
+    main = fs.realpathSync(main)
+  } catch (e) {}
+  const hash = crypto.createHash('sha256').update(main).digest('hex').slice(0, 16)
+  return path.join(os.tmpdir(), 'elife-pm-' + hash)
+}
+
+function configure (options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError('pm.configure: expected an object such as { stateDir }')
+  }
+  Object.keys(options).forEach(function (k) {
+    if (k !== 'stateDir') throw new TypeError('pm.configure: unknown option ' + JSON.stringify(k) + '; known options: stateDir')
+  })
+  if (options.stateDir !== undefined) {
+    if (typeof options.stateDir !== 'string' || options.stateDir === '') {
+      throw new TypeError('pm.configure: "stateDir" must be a non-empty string (a directory)')
+    }
+    if (stateSwept) throw new Error('pm.configure: call it before the first start(); the state directory is in use')
+    stateDir = path.resolve(options.stateDir)
+  }
+}
+
+// Before the first service starts: end what a killed earlier run of this app left behind.
+function sweepOnce () {
+  if (stateSwept) return
+  stateSwept = true
+  try {
+    native.useStateDir(stateDir || defaultStateDir())
+  } catch (err) {
+    process.emitWarning(err.message)
+  }
+}
+
 function start (options) {
   installQuitHooks()
+  sweepOnce()
   const started = native.start(definedOnly(options), isFile)
   keepAlive.ref()
   return settle(started)
@@ -125,6 +172,7 @@ function stop (t) {
 
 function restart (t) {
   installQuitHooks()
+  sweepOnce()
   return settle(native.restart(target(t)))
 }
 
@@ -265,5 +313,6 @@ module.exports = {
   list: list,
   on: on,
   off: off,
-  onstopping: onstopping
+  onstopping: onstopping,
+  configure: configure
 }

@@ -1,7 +1,8 @@
 'use strict'
 // The service side of elife/pm: what `require('elife/pm')` gives inside a process that pm
-// started. `onstopping(fn)` runs `fn` when pm asks the service to stop, or when pm's channel
-// closes because the main process is gone; then the service exits on its own.
+// started. `onstopping(fn)` runs `fn` when pm asks the service to stop, or when the main
+// process is gone (its channel closes, or the kernel's death signal, SIGTERM, arrives); then
+// the service exits on its own.
 // Node 12 syntax only (services run on Electron 9's Node).
 
 const CONTROL_CMD = 'NODE_ELIFE_PM'
@@ -28,20 +29,24 @@ function listen () {
   // A 'disconnect' listener would keep the process alive (Node counts 'message' and
   // 'disconnect' listeners to ref the channel); the emitted 'removeListener' takes ours back out
   // of that count, on Node 12 as on Node 20, while the app's own listeners still count.
-  process.on('disconnect', onDisconnect)
-  process.emit('removeListener', 'disconnect', onDisconnect)
+  process.on('disconnect', onOrphaned)
+  process.emit('removeListener', 'disconnect', onOrphaned)
+  process.on('SIGTERM', onOrphaned)
   // Tell pm to ask politely instead of sending SIGTERM.
   if (process.connected) {
     process.send({ cmd: CONTROL_CMD, type: 'onstopping' }, function () {})
   }
 }
 
-function onDisconnect () {
-  stop(0)
+// The main process is gone (or someone else asked with SIGTERM): nobody will clean up after
+// this service, so once its handlers ran it takes its whole process group (its own children)
+// with it. pm made it the group's leader.
+function onOrphaned () {
+  stop(0, true)
 }
 
 // Runs every handler in order (a rejected one is reported and the rest still run), then exits.
-function stop (code) {
+function stop (code, orphaned) {
   if (stopping) return stopping
   stopping = handlers.reduce(function (done, fn) {
     return done.then(function () { return fn() }).then(null, function (err) {
@@ -49,6 +54,11 @@ function stop (code) {
       console.error('elife/pm: an onstopping handler failed:', err)
     })
   }, Promise.resolve()).then(function () {
+    if (orphaned) {
+      try {
+        process.kill(-process.pid, 'SIGKILL')
+      } catch (e) {}
+    }
     process.exit(code)
   })
   return stopping

@@ -208,6 +208,16 @@ pub fn stopall_sync() -> Result<()> {
     Ok(())
 }
 
+/// Ends what killed runs of this app left behind (recorded in `dir`), and records this run's
+/// services there from now on. Returns how many process groups it ended.
+#[napi]
+pub fn use_state_dir(dir: String) -> Result<u32> {
+    let killed = supervisor()?
+        .use_state_dir(PathBuf::from(&dir))
+        .map_err(|e| Error::from_reason(format!("elife/pm: state directory {dir}: {e}")))?;
+    Ok(killed.len() as u32)
+}
+
 /// Turns `'log'` events on while JS has listeners for them, off when it has none.
 #[napi]
 pub fn set_log_listening(on: bool) -> Result<()> {

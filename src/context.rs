@@ -5,12 +5,14 @@ use crate::events::{Event, EventSink};
 use crate::launch::Host;
 use crate::log_tap::LogTap;
 use crate::log_writer::LogWriters;
+use crate::run_record::RunRecord;
 use std::sync::Arc;
 
 pub struct Context {
     pub host: Host,
     pub logs: LogWriters,
     pub tap: Arc<LogTap>,
+    pub record: RunRecord,
     events: EventSink,
 }
 
@@ -20,6 +22,7 @@ impl Context {
             host,
             logs: LogWriters::default(),
             tap: Arc::default(),
+            record: RunRecord::default(),
             events,
         }
     }

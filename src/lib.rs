@@ -22,8 +22,10 @@ pub mod options;
 pub mod os;
 pub mod output;
 pub mod process;
+pub mod run_record;
 pub mod runtime;
 pub mod service;
+pub mod state;
 pub mod supervisor;
 pub mod which;
 

@@ -203,6 +203,7 @@ pub async fn run(
             Ok(mut proc) => {
                 let started = Instant::now();
                 let pid = proc.pid;
+                ctx.record.add(id, pid);
                 entry.set(|i| {
                     i.state = State::Running;
                     i.pid = Some(pid);
@@ -226,6 +227,7 @@ pub async fn run(
                 };
                 let ran_for = started.elapsed();
                 proc.finish().await;
+                ctx.record.remove(id);
                 let signal = exit.signal.map(signals::name);
                 entry.set(|i| {
                     i.pid = None;

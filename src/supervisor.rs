@@ -115,6 +115,14 @@ impl Supervisor {
             .count()
     }
 
+    /// Ends what killed runs of this app left behind (recorded in `dir`), then keeps this run's
+    /// record there. Returns the process groups it ended.
+    pub fn use_state_dir(&self, dir: std::path::PathBuf) -> std::io::Result<Vec<u32>> {
+        let killed = crate::run_record::sweep(&dir);
+        self.ctx.record.set_dir(dir)?;
+        Ok(killed)
+    }
+
     /// Starts or stops handing service output to JS as `'log'` events.
     pub fn set_log_listening(&self, on: bool) {
         self.ctx

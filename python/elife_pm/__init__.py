@@ -8,7 +8,8 @@
 
 pm puts this package on the PYTHONPATH of every Python service it starts. A handler runs when
 pm asks the service to stop (over the same channel Node services use), when the main process
-is gone (the channel closes), or on SIGTERM; once the handlers have run, the service exits
+is gone (the channel closes, or the kernel's death signal SIGTERM arrives), or on SIGTERM;
+once the handlers have run, the service exits
 (code 1 if one of them raised). Handlers run on pm's reader thread, or on the main thread for
 SIGTERM: hand work to your own loop with its thread-safe calls (e.g. loop.call_soon_threadsafe).
 """
@@ -80,7 +81,7 @@ def onstopping(handler):
 
 def _listen():
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda signum, frame: _stop())
+        signal.signal(signal.SIGTERM, lambda signum, frame: _stop(orphaned=True))
     if _channel is None:
         return
     threading.Thread(target=_read, name="elife_pm", daemon=True).start()
@@ -92,6 +93,7 @@ def _listen():
 
 
 def _read():
+    asked = False
     try:
         with _channel.makefile("rb") as lines:
             for line in lines:
@@ -100,14 +102,15 @@ def _read():
                 except ValueError:
                     continue
                 if isinstance(msg, dict) and msg.get("cmd") == _CMD and msg.get("type") == "stop":
+                    asked = True
                     break
     except OSError:
         pass
     # Asked to stop, or the channel closed because the main process is gone.
-    _stop()
+    _stop(orphaned=not asked)
 
 
-def _stop():
+def _stop(orphaned=False):
     global _stopping
     with _lock:
         if _stopping:
@@ -126,4 +129,8 @@ def _stop():
             stream.flush()
         except (OSError, ValueError):
             pass
+    if orphaned and _channel is not None and os.getpgid(0) == os.getpid():
+        # The main process is gone (or someone else sent SIGTERM): nobody will clean up after
+        # this service, so it takes its process group (its own children) with it.
+        os.killpg(os.getpid(), signal.SIGKILL)
     os._exit(code)

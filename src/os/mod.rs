@@ -11,6 +11,8 @@
 //! - **Polite stop**: there is no SIGTERM; services without the IPC channel get
 //!   `GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT)` (needs the new process group), then the job is
 //!   terminated after `stopTimeout`.
+//! - **Start times** for the state file: `GetProcessTimes`; the job's kill-on-close makes the
+//!   sweep at the next start a second line of defence only.
 //! - **IPC channel**: libuv's way: an overlapped named pipe, its client end passed as a CRT fd
 //!   through `STARTUPINFO.lpReserved2`, `NODE_CHANNEL_FD` naming it; framing is the same JSON
 //!   lines (`ipc.rs` is shared). See libuv `src/win/process-stdio.c` and `src/win/pipe.c`.
@@ -18,7 +20,7 @@
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::{channel, signals, spawn};
+pub use unix::{channel, procinfo, signals, spawn};
 
 #[cfg(not(unix))]
 compile_error!("elife/pm supports Unix only for now; the Windows plan is in src/os/mod.rs");

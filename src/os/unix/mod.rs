@@ -1,5 +1,6 @@
 //! The Unix implementations: process groups, signals, a socketpair for the IPC channel.
 
 pub mod channel;
+pub mod procinfo;
 pub mod signals;
 pub mod spawn;

@@ -42,8 +42,10 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
         (None, None)
     };
     let child_fd = child_end.as_ref().map(OwnedFd::as_raw_fd);
+    #[cfg(target_os = "linux")]
+    let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
     // SAFETY: the closure runs between fork and exec and calls only async-signal-safe functions
-    // (dup2, fcntl, signal).
+    // (dup2, fcntl, signal, prctl, getppid).
     unsafe {
         cmd.pre_exec(move || {
             if let Some(fd) = child_fd {
@@ -66,6 +68,19 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
                 libc::SIGQUIT,
             ] {
                 libc::signal(sig, libc::SIG_DFL);
+            }
+            // The service gets SIGTERM when the main process dies, however it dies: Node and
+            // Python services with pm's helper then run onstopping. The kernel ties this to the
+            // forking *thread*; spawns run on the runtime's worker threads, which live as long
+            // as the process. If the main process died before the prctl, nobody will send it.
+            #[cfg(target_os = "linux")]
+            {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                if libc::getppid() != parent {
+                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
+                }
             }
             Ok(())
         });

@@ -1,0 +1,139 @@
+//! This main process's state file (see `state.rs` for the format), rewritten whenever a service
+//! starts or ends, and the sweep that ends what earlier, killed runs of the same app left
+//! behind. The state directory is the app's own (Electron's userData, or one per main script),
+//! so different apps never see each other's records.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::os::{procinfo, signals};
+use crate::state::{self, Identity, Run, Service, Verdict};
+
+pub struct RunRecord {
+    main: Identity,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    dir: Option<PathBuf>,
+    services: BTreeMap<u64, Service>,
+}
+
+impl Default for RunRecord {
+    fn default() -> Self {
+        let pid = std::process::id();
+        RunRecord {
+            main: Identity {
+                pid,
+                start: procinfo::start_time(pid).unwrap_or(0),
+            },
+            inner: Mutex::default(),
+        }
+    }
+}
+
+impl RunRecord {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where to keep the record from now on. Call `sweep` on the directory first.
+    pub fn set_dir(&self, dir: PathBuf) -> io::Result<()> {
+        std::fs::create_dir_all(&dir)?;
+        let mut inner = self.inner();
+        inner.dir = Some(dir);
+        self.write(&inner)
+    }
+
+    /// Records a spawned service (by the supervisor's entry id).
+    pub fn add(&self, entry: u64, pid: u32) {
+        let Some(start) = procinfo::start_time(pid) else {
+            return;
+        };
+        let mut inner = self.inner();
+        inner.services.insert(
+            entry,
+            Service {
+                id: Identity { pid, start },
+                pgid: pid,
+            },
+        );
+        let _ = self.write(&inner);
+    }
+
+    pub fn remove(&self, entry: u64) {
+        let mut inner = self.inner();
+        if inner.services.remove(&entry).is_some() {
+            let _ = self.write(&inner);
+        }
+    }
+
+    fn write(&self, inner: &Inner) -> io::Result<()> {
+        let Some(dir) = &inner.dir else {
+            return Ok(());
+        };
+        let file = dir.join(format!("run-{}.json", self.main.pid));
+        if inner.services.is_empty() {
+            return match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            };
+        }
+        let run = Run {
+            main: self.main,
+            services: inner.services.values().cloned().collect(),
+        };
+        let tmp = dir.join(format!(".run-{}.json.tmp", self.main.pid));
+        std::fs::write(&tmp, serde_json::to_vec(&run).map_err(io::Error::other)?)?;
+        std::fs::rename(&tmp, &file)
+    }
+}
+
+/// How long the sweep waits for killed groups to vanish.
+const SWEEP_WAIT: Duration = Duration::from_secs(2);
+
+/// Ends every service group that a dead run recorded in `dir`, waits (briefly) for them to go,
+/// and removes their records. Records of live runs (another copy of the app) are left alone.
+/// Returns the groups it killed.
+pub fn sweep(dir: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut killed = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with("run-") && name.ends_with(".json")) {
+            continue;
+        }
+        let Some(run) = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Run>(&b).ok())
+        else {
+            // Unreadable: a torn write cannot happen (rename), so it is not ours to keep.
+            let _ = std::fs::remove_file(&path);
+            continue;
+        };
+        let verdicts = state::judge(&run, procinfo::start_time, procinfo::group_alive);
+        if verdicts.contains(&Verdict::Live) {
+            continue;
+        }
+        for v in verdicts {
+            if let Verdict::Kill(pgid) = v {
+                signals::to_group(pgid, libc::SIGKILL);
+                killed.push(pgid);
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    let until = Instant::now() + SWEEP_WAIT;
+    while killed.iter().any(|g| procinfo::group_alive(*g)) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    killed
+}
