@@ -2,7 +2,14 @@
 //! descendants, and the parent's end of the Node IPC channel. The rest of the crate uses only
 //! `os::spawn`, `os::signals` and `os::channel`.
 //!
-//! Only Unix is built (and tested: Linux). The Windows plan, for when it can be built:
+//! Only Unix is built, and only Linux is tested. On Linux tokio waits for each child on its own
+//! pidfd, so pm never installs a SIGCHLD handler and never reaps a child that is not its own
+//! (libuv owns SIGCHLD in the main process). macOS has no pidfd: tokio would reap through a
+//! SIGCHLD handler that libuv can replace, so a macOS build needs its own reaper (kqueue
+//! `EVFILT_PROC` per child) before it ships; it has no death signal either (the state file sweep
+//! covers that).
+//!
+//! The Windows plan, for when it can be built:
 //! - **Spawn** (`CreateProcessW`): `CREATE_NO_WINDOW` so a service opens no console window,
 //!   `CREATE_NEW_PROCESS_GROUP`, and `CREATE_SUSPENDED` until the process is in the job below.
 //! - **Descendants**: one Job Object per service with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`;

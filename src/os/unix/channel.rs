@@ -18,24 +18,59 @@ pub const CHILD_FD: i32 = 3;
 /// inherits them; the spawn code moves the child's end to fd 3 after fork.
 pub fn pair() -> io::Result<(std::os::unix::net::UnixStream, OwnedFd)> {
     let mut fds = [0; 2];
+    #[cfg(target_os = "linux")]
+    let kind = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
+    #[cfg(not(target_os = "linux"))]
+    let kind = libc::SOCK_STREAM;
     // SAFETY: fds is a valid out-array of two ints.
-    let rc = unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-            0,
-            fds.as_mut_ptr(),
-        )
-    };
-    if rc != 0 {
+    if unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) } != 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: socketpair succeeded; each fd is ours alone.
     let (parent, child) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    #[cfg(not(target_os = "linux"))]
+    portable::harden(&parent, &child)?;
     let parent = std::os::unix::net::UnixStream::from(parent);
     parent.set_nonblocking(true)?;
     Ok((parent, child))
 }
+
+/// Where the flags Linux sets atomically are missing (macOS): close-on-exec after the fact,
+/// and no SIGPIPE from writes to a closed peer.
+#[cfg(not(target_os = "linux"))]
+mod portable {
+    use std::io;
+    use std::os::fd::{AsRawFd, OwnedFd};
+
+    pub fn harden(parent: &OwnedFd, child: &OwnedFd) -> io::Result<()> {
+        for fd in [parent.as_raw_fd(), child.as_raw_fd()] {
+            // SAFETY: fd is open; FD_CLOEXEC is a plain flag.
+            if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        let on: libc::c_int = 1;
+        // SAFETY: a valid option pointer and length.
+        let rc = unsafe {
+            libc::setsockopt(
+                parent.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_NOSIGPIPE,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(target_os = "linux")]
+const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+#[cfg(not(target_os = "linux"))]
+const SEND_FLAGS: libc::c_int = libc::MSG_DONTWAIT;
 
 /// The parent's end, registered with the runtime.
 #[derive(Clone)]
@@ -54,14 +89,14 @@ impl Channel {
     /// Sends a small control message without waiting. Fails when the child is gone or does not
     /// read its channel (the buffer is full): the caller then falls back to a signal.
     pub fn send_now(&self, bytes: &[u8]) -> io::Result<()> {
-        // SAFETY: the fd stays open while `self.stream` lives; MSG_NOSIGNAL keeps a closed peer
-        // from raising SIGPIPE in the main process.
+        // SAFETY: the fd stays open while `self.stream` lives; MSG_NOSIGNAL (SO_NOSIGPIPE on
+        // macOS) keeps a closed peer from raising SIGPIPE in the main process.
         let n = unsafe {
             libc::send(
                 self.stream.as_raw_fd(),
                 bytes.as_ptr().cast(),
                 bytes.len(),
-                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+                SEND_FLAGS,
             )
         };
         match n {
