@@ -191,7 +191,7 @@ test('bad input throws at once with a message that names the problem', () => {
   const throwsWith = (fn, re) => assert.throws(fn, (e) => re.test(e.message), String(re))
   throwsWith(() => pm.start(), /options must be an object/)
   throwsWith(() => pm.start({}), /"script" is required/)
-  throwsWith(() => pm.start({ script: 42 }), /"script" must be a string, got a number/)
+  throwsWith(() => pm.start({ script: 42 }), /"script" must be a non-empty string, got 42/)
   throwsWith(() => pm.start({ script: path.join(out, 'missing.js') }), /script .*missing\.js does not exist/)
   throwsWith(() => pm.start({ script: SERVICE, args: '--x' }), /"args" must be an array of strings/)
   throwsWith(() => pm.start({ script: SERVICE, args: ['ok', 3] }), /args\[1\] is a number/)

@@ -106,6 +106,73 @@ impl StartSpec {
     }
 }
 
+/// Reads one options object: each getter treats an absent key and `null` alike, and says what
+/// it expected when the value is of the wrong kind.
+struct Fields<'a>(&'a Map<String, Value>);
+
+impl<'a> Fields<'a> {
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.0.get(key).filter(|v| !v.is_null())
+    }
+
+    fn wrong<T>(key: &str, expected: &str, got: &Value) -> Result<T, OptionError> {
+        err(format!(
+            "option \"{key}\" must be {expected}, got {}",
+            describe(got)
+        ))
+    }
+
+    fn string(&self, key: &str) -> Result<Option<&'a str>, OptionError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
+            Some(v) => Self::wrong(key, "a non-empty string", v),
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>, OptionError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(v) => Self::wrong(key, "a boolean", v),
+        }
+    }
+
+    fn millis(&self, key: &str) -> Result<Option<Duration>, OptionError> {
+        self.get(key).map(|v| millis(v, key)).transpose()
+    }
+
+    /// A whole number >= 0.
+    fn whole(&self, key: &str) -> Result<Option<u64>, OptionError> {
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
+        match v.as_f64() {
+            Some(f) if f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64 => Ok(Some(f as u64)),
+            _ => Self::wrong(key, "a whole number >= 0", v),
+        }
+    }
+
+    /// An array whose items `item` converts; its errors name the index.
+    fn array<T>(
+        &self,
+        key: &str,
+        expected: &str,
+        item: impl Fn(&Value, &str) -> Result<T, OptionError>,
+    ) -> Result<Option<Vec<T>>, OptionError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| item(v, &format!("{key}[{i}]")))
+                .collect::<Result<_, _>>()
+                .map(Some),
+            Some(v) => Self::wrong(key, expected, v),
+        }
+    }
+}
+
 /// Parses `start()` options. `base_cwd` is the main process's working directory; `real` says
 /// whether a path exists on the real file system (used for paths inside asar archives).
 pub fn parse_start(
@@ -123,63 +190,22 @@ pub fn parse_start(
         }
     };
     check_keys(obj)?;
+    let f = Fields(obj);
 
-    let script = match obj.get("script") {
-        None | Some(Value::Null) => return err("option \"script\" is required"),
-        Some(Value::String(s)) if s.is_empty() => {
-            return err("option \"script\" must not be empty")
-        }
-        Some(Value::String(s)) => s.as_str(),
-        Some(other) => {
-            return err(format!(
-                "option \"script\" must be a string, got {}",
+    let script = f
+        .string("script")?
+        .ok_or_else(|| OptionError("pm.start: option \"script\" is required".into()))?;
+    let args = f
+        .array("args", "an array of strings", |v, at| match v {
+            Value::String(s) => Ok(s.clone()),
+            other => err(format!(
+                "option \"args\" must be an array of strings; {at} is {}",
                 type_name(other)
-            ))
-        }
-    };
-    let name = match obj.get("name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            return err(format!(
-                "option \"name\" must be a string, got {}",
-                type_name(other)
-            ))
-        }
-    };
-    let args = match obj.get("args") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Value::String(s) => Ok(s.clone()),
-                other => err(format!(
-                    "option \"args\" must be an array of strings; args[{i}] is {}",
-                    type_name(other)
-                )),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => {
-            return err(format!(
-                "option \"args\" must be an array of strings, got {}",
-                type_name(other)
-            ))
-        }
-    };
-    let given_cwd = match obj.get("cwd") {
-        None | Some(Value::Null) => base_cwd.to_path_buf(),
-        Some(Value::String(s)) if !s.is_empty() => base_cwd.join(s),
-        Some(other) => {
-            return err(format!(
-                "option \"cwd\" must be a non-empty string, got {}",
-                describe(other)
-            ))
-        }
-    };
-    let given_cwd = normalize(&given_cwd);
-    let env = match obj.get("env") {
-        None | Some(Value::Null) => Vec::new(),
+            )),
+        })?
+        .unwrap_or_default();
+    let env = match f.get("env") {
+        None => Vec::new(),
         Some(Value::Object(vars)) => vars
             .iter()
             .map(|(k, v)| match v {
@@ -190,90 +216,36 @@ pub fn parse_start(
                 )),
             })
             .collect::<Result<_, _>>()?,
-        Some(other) => {
-            return err(format!(
-                "option \"env\" must be an object of strings, got {}",
-                type_name(other)
-            ))
+        Some(v) => return Fields::wrong("env", "an object of strings", v),
+    };
+    let log_format = match f.string("logFormat") {
+        Ok(None) => Format::Text,
+        Ok(Some("text")) => Format::Text,
+        Ok(Some("json")) => Format::Json,
+        _ => {
+            return Fields::wrong(
+                "logFormat",
+                "\"text\" or \"json\"",
+                f.get("logFormat").unwrap_or(&Value::Null),
+            )
         }
     };
-    let stop_timeout = match obj.get("stopTimeout") {
-        None | Some(Value::Null) => DEFAULT_STOP_TIMEOUT,
-        Some(v) => millis(v, "stopTimeout")?,
+    let defaults = Rotation::default();
+    let rotation = Rotation {
+        max_size: match f.whole("logMaxSize")? {
+            None => defaults.max_size,
+            Some(0) => None,
+            Some(n) => Some(n),
+        },
+        keep: match f.whole("logKeep")? {
+            None => defaults.keep,
+            Some(n) => u32::try_from(n).or_else(|_| err("option \"logKeep\" is too large"))?,
+        },
     };
-    let log = match obj.get("log") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(normalize(&base_cwd.join(s))),
-        Some(other) => {
-            return err(format!(
-                "option \"log\" must be a non-empty string (a file path), got {}",
-                describe(other)
-            ))
-        }
-    };
-    let restart_at = match obj.get("restartAt") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| millis(v, &format!("restartAt[{i}]")))
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(other) => {
-            return err(format!(
-                "option \"restartAt\" must be an array of delays in ms, got {}",
-                type_name(other)
-            ))
-        }
-    };
-    let restart_ok = match obj.get("restartOk") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(millis(v, "restartOk")?),
-    };
+    let restart_at = f.array("restartAt", "an array of delays in ms", millis)?;
+    let interpreter = f.string("interpreter")?.map(str::to_string);
 
-    let log_format = match obj.get("logFormat") {
-        None | Some(Value::Null) => Format::Text,
-        Some(Value::String(s)) if s == "text" => Format::Text,
-        Some(Value::String(s)) if s == "json" => Format::Json,
-        Some(other) => {
-            return err(format!(
-                "option \"logFormat\" must be \"text\" or \"json\", got {}",
-                describe(other)
-            ))
-        }
-    };
-    let strip_ansi = match obj.get("stripANSI") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return err(format!(
-                "option \"stripANSI\" must be a boolean, got {}",
-                type_name(other)
-            ))
-        }
-    };
-    let mut rotation = Rotation::default();
-    if let Some(v) = obj.get("logMaxSize").filter(|v| !v.is_null()) {
-        let n = whole(v, "logMaxSize")?;
-        rotation.max_size = (n > 0).then_some(n);
-    }
-    if let Some(v) = obj.get("logKeep").filter(|v| !v.is_null()) {
-        rotation.keep = u32::try_from(whole(v, "logKeep")?)
-            .or_else(|_| err("option \"logKeep\" is too large"))?;
-    }
-
-    let interpreter = match obj.get("interpreter") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(other) => {
-            return err(format!(
-                "option \"interpreter\" must be a non-empty string, got {}",
-                describe(other)
-            ))
-        }
-    };
-
+    let given_cwd = normalize(&base_cwd.join(f.string("cwd")?.unwrap_or(".")));
     let mut script_path = normalize(&given_cwd.join(script));
     let kind = ScriptKind::of(&script_path);
     // Only Electron's own Node reads inside an archive; anything else runs the unpacked copy.
@@ -293,23 +265,23 @@ pub fn parse_start(
             script_path = unpacked;
         }
     }
-    // A process cannot start inside an archive; Node services can still read their script there.
-    let cwd = asar::real_cwd(&given_cwd, &real);
 
     Ok(StartSpec {
-        name,
+        name: f.string("name")?.map(str::to_string),
         script: script_path,
         kind,
         interpreter,
         args,
-        cwd,
+        // A process cannot start inside an archive; Node services can still read their script
+        // there.
+        cwd: asar::real_cwd(&given_cwd, &real),
         env,
-        stop_timeout,
-        log,
+        stop_timeout: f.millis("stopTimeout")?.unwrap_or(DEFAULT_STOP_TIMEOUT),
+        log: f.string("log")?.map(|p| normalize(&base_cwd.join(p))),
         log_format,
-        strip_ansi,
+        strip_ansi: f.boolean("stripANSI")?.unwrap_or(false),
         rotation,
-        restart: Schedule::new(restart_at, restart_ok),
+        restart: Schedule::new(restart_at, f.millis("restartOk")?),
     })
 }
 
@@ -377,20 +349,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
-}
-
-/// A whole number >= 0.
-fn whole(v: &Value, key: &str) -> Result<u64, OptionError> {
-    match v.as_u64() {
-        Some(n) => Ok(n),
-        None => match v.as_f64() {
-            Some(f) if f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64 => Ok(f as u64),
-            _ => err(format!(
-                "option \"{key}\" must be a whole number >= 0, got {}",
-                describe(v)
-            )),
-        },
-    }
 }
 
 /// A non-negative, finite number of milliseconds.
@@ -508,20 +466,24 @@ mod tests {
     #[test]
     fn script_errors_name_the_problem() {
         assert!(msg(json!({})).contains("\"script\" is required"));
-        assert!(msg(json!({"script": 3})).contains("\"script\" must be a string, got a number"));
-        assert!(msg(json!({"script": ""})).contains("must not be empty"));
+        assert!(msg(json!({"script": 3})).contains("\"script\" must be a non-empty string, got 3"));
+        assert!(
+            msg(json!({"script": ""})).contains("must be a non-empty string, got an empty string")
+        );
         assert!(msg(json!("a.js")).contains("options must be an object, got a string"));
     }
 
     #[test]
     fn args_env_and_numbers_are_checked() {
-        assert!(msg(json!({"script": "a.js", "args": "x"})).contains("array of strings"));
+        assert!(msg(json!({"script": "a.js", "args": "x"}))
+            .contains("\"args\" must be an array of strings, got a string"));
         assert!(msg(json!({"script": "a.js", "args": ["a", 2]})).contains("args[1] is a number"));
         assert!(msg(json!({"script": "a.js", "env": {"A": 1}})).contains("env.A is a number"));
         assert!(msg(json!({"script": "a.js", "env": []})).contains("object of strings"));
         assert!(msg(json!({"script": "a.js", "stopTimeout": -1})).contains("stopTimeout"));
         assert!(msg(json!({"script": "a.js", "restartAt": [1, "2"]})).contains("restartAt[1]"));
-        assert!(msg(json!({"script": "a.js", "name": 1})).contains("\"name\" must be a string"));
+        assert!(msg(json!({"script": "a.js", "name": 1}))
+            .contains("\"name\" must be a non-empty string, got 1"));
         assert!(msg(json!({"script": "a.js", "cwd": ""})).contains("an empty string"));
         assert!(msg(json!({"script": "a.js", "logFormat": "xml"})).contains("\"text\" or \"json\""));
         assert!(msg(json!({"script": "a.js", "stripANSI": 1})).contains("must be a boolean"));
