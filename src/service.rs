@@ -103,6 +103,10 @@ impl Entry {
         self.status.borrow().clone()
     }
 
+    pub fn state(&self) -> State {
+        self.status.borrow().state
+    }
+
     pub fn request_stop(&self) {
         self.stop.send_replace(true);
     }

@@ -111,7 +111,7 @@ impl Supervisor {
     pub fn alive(&self) -> usize {
         self.entries()
             .iter()
-            .filter(|e| !e.info().state.is_final())
+            .filter(|e| !e.state().is_final())
             .count()
     }
 
