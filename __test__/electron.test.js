@@ -1,9 +1,12 @@
 'use strict'
 // elife/pm inside a real Electron 9.4.1 main process, packaged the way apps ship: the fixture
 // app (__test__/fixtures/electron-app) plus a copy of this package in node_modules/elife is
-// packed into <tmp>/resources/app.asar with the .node addon unpacked, and each scenario runs it
-// under `xvfb-run -a` (Electron's main process needs a display). main.js writes what it sees to
-// $PM_TEST_OUT/main.jsonl; the services write their own reports there.
+// packed into <tmp>/resources/app.asar with the .node addon unpacked (and the fixture's py/*.py
+// and sh/*.sh, as electron-builder's asarUnpack would; elife's own python/ helper stays packed),
+// and each scenario runs it under `xvfb-run -a` (Electron's main process needs a display).
+// main.js writes what it sees to $PM_TEST_OUT/main.jsonl; the services write their own reports
+// there. Each run gets its own userData (where pm keeps its run records) unless a test has runs
+// share one, and TMPDIR inside the suite's temporary directory.
 //
 // Needs Electron (scripts/electron-path.js finds or downloads it) and xvfb-run: without them the
 // suite fails, it does not skip. Run: node --test __test__/electron.test.js
@@ -21,6 +24,12 @@ const { electronPath, ELECTRON_VERSION } = require('../scripts/electron-path')
 const ROOT = path.join(__dirname, '..')
 const FIXTURE = path.join(__dirname, 'fixtures', 'electron-app')
 const ADDON = 'pm.linux-x64-gnu.node'
+/**
+ * What is unpacked beside app.asar (matched with matchBase: a pattern without a slash matches
+ * the file name anywhere): the addon, and the fixture's Python and shell services, but neither
+ * py/packed-only/other.py nor elife's python/elife_pm.
+ */
+const UNPACK = '{*.node,**/py/*.py,**/sh/*.sh}'
 
 const TEST_TIMEOUT = 60000
 /** A scenario's Electron is killed after this long. */
@@ -34,6 +43,7 @@ let electron
 let tmp
 let asarPath
 let resourcesDir
+let tmpdirForElectron
 const runs = new Map()
 const spawned = []
 
@@ -86,13 +96,48 @@ function tokenHolders (token) {
   return found
 }
 
+/** Gone, or a zombie (exited, not yet reaped by whoever inherited it). */
+function dead (pid) {
+  const state = procState(pid)
+  return state === null || state === 'Z' || !exists(pid)
+}
+
+/** The pids of `pids` still alive (not zombies) after waiting up to `ms` for them to die. */
+async function survivors (pids, ms) {
+  const until = Date.now() + ms
+  for (;;) {
+    const left = pids.filter((pid) => !dead(pid))
+    if (left.length === 0 || Date.now() > until) return left.map(describePid)
+    await sleep(25)
+  }
+}
+
+/** The pids a ready event reports: every service's, and the grandchildren they reported. */
+function readyPids (ready) {
+  return Object.values(ready.services).flatMap((s) => [s.pid, s.grandchildPid]).filter(Number.isInteger)
+}
+
+/** Tells a run of a holding scenario (mixed-hold) that it may quit now. */
+function release (run) {
+  fs.writeFileSync(path.join(run.out, 'quit-now'), String(Date.now()))
+}
+
+/** The run records pm keeps in an Electron app's userData. */
+function runRecords (userData) {
+  try {
+    return fs.readdirSync(path.join(userData, 'elife-pm')).filter((f) => /^run-\d+\.json$/.test(f)).sort()
+  } catch (e) {
+    return []
+  }
+}
+
 /**
  * What is still there after Electron exited: the recorded pids and anything else carrying the
- * run's token. Polls until nothing is left or GONE_WITHIN passed; a zombie (exited, not yet
+ * run's token. Polls until nothing is left or `within` ms passed; a zombie (exited, not yet
  * reaped by whoever inherited it) only counts as left behind until then.
  */
-async function leftovers (pids, token) {
-  const until = Date.now() + GONE_WITHIN
+async function leftovers (pids, token, within = GONE_WITHIN) {
+  const until = Date.now() + within
   let left
   for (;;) {
     left = [...new Set([...pids.filter(exists), ...tokenHolders(token)])]
@@ -147,15 +192,22 @@ function copyPackage (dest) {
   for (const entry of entries) {
     const clean = entry.replace(/\/+$/, '')
     if (clean.includes('*')) {
-      const re = new RegExp('^' + clean.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*') + '$')
-      for (const name of fs.readdirSync(ROOT)) {
-        if (re.test(name) && fs.statSync(path.join(ROOT, name)).isFile()) copyStable(name, dest)
+      // A pattern in its last component only (`*.node`, `python/elife_pm/*.py`).
+      const dir = path.posix.dirname(clean) === '.' ? '' : path.posix.dirname(clean)
+      assert.ok(!dir.includes('*'), `package.json "files": ${entry} is not handled here`)
+      const base = path.posix.basename(clean)
+      const re = new RegExp('^' + base.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*') + '$')
+      if (!fs.existsSync(path.join(ROOT, dir))) continue
+      fs.mkdirSync(path.join(dest, dir), { recursive: true })
+      for (const name of fs.readdirSync(path.join(ROOT, dir))) {
+        const rel = path.join(dir, name)
+        if (re.test(name) && fs.statSync(path.join(ROOT, rel)).isFile()) copyStable(rel, dest)
       }
     } else if (fs.existsSync(path.join(ROOT, clean))) {
       fs.cpSync(path.join(ROOT, clean), path.join(dest, clean), { recursive: true })
     }
   }
-  for (const needed of ['index.js', 'lib', ADDON]) {
+  for (const needed of ['index.js', 'lib', path.join('python', 'elife_pm', '__init__.py'), ADDON]) {
     if (!fs.existsSync(path.join(dest, needed))) {
       throw new Error(`the packaged copy of elife has no ${needed}` +
         (needed === ADDON ? ' (build the addon first: npm run build)' : ''))
@@ -185,11 +237,23 @@ async function buildApp () {
   fs.mkdirSync(resourcesDir)
   asarPath = path.join(resourcesDir, 'app.asar')
   const asar = await import('@electron/asar')
-  await asar.createPackageWithOptions(src, asarPath, { unpack: '*.node' })
-  const unpackedAddon = path.join(resourcesDir, 'app.asar.unpacked', 'node_modules', 'elife', ADDON)
+  await asar.createPackageWithOptions(src, asarPath, { unpack: UNPACK })
+  const unpacked = path.join(resourcesDir, 'app.asar.unpacked')
+  const unpackedAddon = path.join(unpacked, 'node_modules', 'elife', ADDON)
   assert.ok(fs.existsSync(unpackedAddon), `the addon should be unpacked to ${unpackedAddon}`)
-  assert.ok(!fs.existsSync(path.join(resourcesDir, 'app.asar.unpacked', 'services')),
-    'services/ must stay inside the archive')
+  assert.ok(!fs.existsSync(path.join(unpacked, 'services')), 'services/ must stay inside the archive')
+  assert.ok(fs.existsSync(path.join(unpacked, 'py', 'hello.py')), 'py/hello.py should be unpacked')
+  for (const sh of ['exec.sh', 'family.sh']) {
+    const mode = fs.statSync(path.join(unpacked, 'sh', sh)).mode
+    assert.ok(mode & 0o100, `sh/${sh} should be unpacked and executable (mode ${mode.toString(8)})`)
+  }
+  assert.ok(!fs.existsSync(path.join(unpacked, 'py', 'packed-only')), 'py/packed-only/ must stay inside the archive')
+  assert.ok(!fs.existsSync(path.join(unpacked, 'node_modules', 'elife', 'python')),
+    'elife\'s python/ helper must stay inside the archive')
+  const listed = asar.listPackage(asarPath, {}).map((f) => f.split(path.sep).join('/'))
+  for (const inside of ['/py/packed-only/other.py', '/node_modules/elife/python/elife_pm/__init__.py']) {
+    assert.ok(listed.includes(inside), `${inside} should be packed in app.asar`)
+  }
 }
 
 // The environment Electron starts with: ours, minus what would change how it runs.
@@ -206,15 +270,20 @@ function electronEnv () {
  * Runs the app once with PM_TEST_SCENARIO=scenario (once per suite run: tests that look at the
  * same run share it). `onReady(readyEvent, run)` is called once main.js reported its services
  * ready. Resolves after Electron exited and the leftover check is done.
+ *
+ * options: `key` names the run when one scenario runs more than once (default: the scenario);
+ * `userData` is the app's userData directory (default: a new one for this run); `goneWithin`
+ * replaces GONE_WITHIN for the leftover check.
  */
-function runScenario (scenario, onReady) {
-  if (!runs.has(scenario)) runs.set(scenario, runOnce(scenario, onReady))
-  return runs.get(scenario)
+function runScenario (scenario, onReady, options = {}) {
+  const key = options.key || scenario
+  if (!runs.has(key)) runs.set(key, runOnce(scenario, onReady, options))
+  return runs.get(key)
 }
 
-async function runOnce (scenario, onReady) {
+async function runOnce (scenario, onReady, options) {
   for (let attempt = 1; ; attempt++) {
-    const r = await launch(scenario, onReady, attempt)
+    const r = await launch(scenario, onReady, attempt, options)
     // `xvfb-run -a` picks a display number without a lock: a concurrent xvfb-run can take the
     // same one first. Only that is retried.
     if (r.code === 1 && /Xvfb failed to start/.test(r.stderr) && r.events.length === 0 && attempt < 3) continue
@@ -222,13 +291,16 @@ async function runOnce (scenario, onReady) {
   }
 }
 
-async function launch (scenario, onReady, attempt) {
-  const out = path.join(tmp, `out-${scenario}-${attempt}`)
+async function launch (scenario, onReady, attempt, options = {}) {
+  const label = options.key || scenario
+  const out = path.join(tmp, `out-${label}-${attempt}`)
   fs.mkdirSync(out)
+  const userData = options.userData || path.join(out, 'userData')
   const token = crypto.randomBytes(8).toString('hex')
   // Through `env`, so that only Electron and what it starts carry the variables (not Xvfb).
   const args = ['-a', 'env',
     `PM_TEST_OUT=${out}`, `PM_TEST_SCENARIO=${scenario}`, `PM_TEST_TOKEN=${token}`,
+    `PM_TEST_USERDATA=${userData}`, `TMPDIR=${tmpdirForElectron}`,
     electron, '--no-sandbox', asarPath]
   const startedAt = Date.now()
   const child = childProcess.spawn('xvfb-run', args, {
@@ -237,7 +309,7 @@ async function launch (scenario, onReady, attempt) {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe']
   })
-  const run = { scenario, out, token, child, stdout: '', stderr: '', pids: [] }
+  const run = { scenario, out, userData, token, child, stdout: '', stderr: '', pids: [] }
   spawned.push(run)
   child.stdout.on('data', (d) => { run.stdout += d })
   child.stderr.on('data', (d) => { run.stderr += d })
@@ -256,7 +328,7 @@ async function launch (scenario, onReady, attempt) {
     while (!done) {
       ready = readEvents(out).find((e) => e.event === 'ready')
       if (ready) {
-        run.pids = Object.values(ready.services).flatMap((s) => [s.pid, s.grandchildPid])
+        run.pids = readyPids(ready)
         if (onReady) onReady(ready, run)
         return
       }
@@ -283,12 +355,14 @@ async function launch (scenario, onReady, attempt) {
   // Before any cleanup kill: what is still there?
   const events = readEvents(out)
   const readyEvent = events.find((e) => e.event === 'ready') || null
-  if (readyEvent) run.pids = Object.values(readyEvent.services).flatMap((s) => [s.pid, s.grandchildPid])
-  const left = await leftovers(run.pids, token)
+  if (readyEvent) run.pids = readyPids(readyEvent)
+  const left = await leftovers(run.pids, token, options.goneWithin)
 
   return {
     scenario,
     out,
+    userData,
+    token,
     code: exit.code,
     signal: exit.signal,
     error: exit.error,
@@ -365,6 +439,9 @@ before(async () => {
   electron = electronPath()
   assert.ok(fs.statSync(electron).isFile(), `no Electron binary at ${electron}`)
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'elife-pm-electron-'))
+  // Electron's os.tmpdir(): where pm copies its Python helper when elife is packed in app.asar.
+  tmpdirForElectron = path.join(tmp, 'tmpdir')
+  fs.mkdirSync(tmpdirForElectron)
   await buildApp()
 })
 
@@ -552,7 +629,190 @@ test('the Electron main process SIGKILLed: the service notices, runs its onstopp
   const svc = serviceReport(r, 'svc')
   assert.ok(!r.left.some((p) => p.pid === svc.pid), `the service (pid ${svc.pid}) is still running\n` +
     JSON.stringify(r.left, null, 2) + '\n' + why)
-  // Not asserted: with the main process gone nobody kills the service's process group, so what
-  // the service started itself (its grandchild here) outlives it. The after hook kills it.
+  // Orphaned, its onstopping's service side kills the service's own process group once the
+  // handler ran: what it started itself (its grandchild here) goes with it.
+  assert.ok(!r.left.some((p) => p.pid === svc.grandchildPid), `the service's grandchild (pid ${svc.grandchildPid}) is still running\n` +
+    JSON.stringify(r.left, null, 2) + '\n' + why)
   for (const p of r.left) t.diagnostic(`still running after the SIGKILL: ${p.pid} ${p.cmdline}`)
+})
+
+test('a Python service packed in app.asar runs from app.asar.unpacked under python3 with pm\'s helper; it logs, sends a message and stops through onstopping', { timeout: TEST_TIMEOUT }, async () => {
+  const r = await runScenario('python')
+  assertCleanRun(r)
+  const why = describeRun(r)
+  const mainStart = event(r, 'main-start')
+  const py = serviceReport(r, 'py')
+  assert.ok(py, why)
+
+  // Addressed inside the archive, run from the unpacked copy, on Python.
+  const script = path.join(resourcesDir, 'app.asar.unpacked', 'py', 'hello.py')
+  const info = event(r, 'started').infos.find((i) => i.name === 'py')
+  assert.ok(info, why)
+  assert.equal(info.script, script, why)
+  assert.equal(info.pid, py.pid, why)
+  assert.equal(fs.realpathSync(py.script), fs.realpathSync(script), why)
+  assert.match(path.basename(py.executable), /^python3/, why)
+  assert.equal(py.ppid, mainStart.pid, 'the service is a child of the main process\n' + why)
+  assert.equal(py.runAsNode, null, 'a Python service must not see ELECTRON_RUN_AS_NODE\n' + why)
+  assert.equal(py.unbuffered, '1', why)
+  assert.equal(py.underPm, true, why)
+  assert.equal(py.channelFd, null, 'the helper takes pm\'s variables out of the environment\n' + why)
+
+  // elife (with its python/ helper) is inside app.asar and its helper is not unpacked: pm put a
+  // copy in Electron's os.tmpdir() on PYTHONPATH, and `from elife_pm import ...` found it there.
+  assert.equal(mainStart.tmpdir, tmpdirForElectron, why)
+  const helperDir = path.dirname(path.dirname(py.helper))
+  assert.equal(path.dirname(helperDir), tmpdirForElectron, `the helper came from ${py.helper}\n` + why)
+  assert.match(path.basename(helperDir), /^elife-pm-python-[0-9a-f]+$/, why)
+  assert.equal(path.basename(py.helper), '__init__.py', why)
+  assert.equal(py.pythonPath.split(':')[0], helperDir, why)
+  assert.equal(fs.readFileSync(py.helper, 'utf8'),
+    fs.readFileSync(path.join(ROOT, 'python', 'elife_pm', '__init__.py'), 'utf8'), 'the copy is the packaged helper')
+
+  // send() arrives as a 'message' event.
+  const message = r.events.find((e) => e.event === 'pm-message' && e.payload.name === 'py')
+  assert.ok(message, 'the service\'s send() should arrive as a \'message\' event\n' + why)
+  assert.deepEqual(message.payload.message, { from: 'python', name: 'py', pid: py.pid }, why)
+  assert.equal(message.payload.pid, py.pid, why)
+
+  // Its (unflushed) print and its onstopping's print reach its log.
+  const log = fs.readFileSync(path.join(r.out, 'py.log'), 'utf8')
+  const prefix = `^\\S+Z py\\[${py.pid}\\] out: `
+  assert.match(log, new RegExp(prefix + 'hello from py$', 'm'), log)
+  assert.match(log, new RegExp(prefix + 'onstopping ran$', 'm'), log)
+
+  // app.quit(): asked politely, its onstopping ran, it exited by itself; its grandchild went
+  // with its process group (assertCleanRun: nothing left).
+  assertServiceStoppedPolitely(r, 'py')
+  const exit = r.events.find((e) => e.event === 'pm-exit' && e.payload.name === 'py')
+  assert.ok(exit, why)
+  assert.equal(exit.payload.requested, true, why)
+  assert.deepEqual([exit.payload.code, exit.payload.signal], [0, null], 'it exits by itself after onstopping\n' + why)
+  assert.ok(quitDuration(r, 'calling-quit') < PROMPT_QUIT, why)
+})
+
+test('a Python script packed in app.asar but not unpacked: pm.start() throws and says to unpack it (asarUnpack)', { timeout: TEST_TIMEOUT }, async () => {
+  const r = await runScenario('python')
+  const why = describeRun(r)
+  const packed = event(r, 'packed-only')
+  assert.ok(packed, why)
+  assert.equal(packed.how, 'threw', 'pm.start() should throw at once\n' + why)
+  assert.match(packed.message, /asarUnpack/, why)
+  assert.ok(packed.message.includes(path.join(resourcesDir, 'app.asar.unpacked', 'py', 'packed-only', 'other.py')),
+    'the message names where the file must be\n' + why)
+  assert.ok(!fs.existsSync(path.join(r.out, 'packed-only.log')), why)
+  assert.ok(!(event(r, 'ready').list || []).some((s) => s.name === 'packed-only'), 'the refused service is not listed\n' + why)
+})
+
+test('the Electron main process SIGKILLed with Node, Python and shell services: the direct services die at once, the handlers run; the next start of the app ends the leftover grandchild', { timeout: TEST_TIMEOUT }, async (t) => {
+  const userData = path.join(tmp, 'userdata-orphans')
+  let afterKill = null
+  const first = await runScenario('mixed-sigkill', (ready) => {
+    process.kill(ready.pid, 'SIGKILL')
+    afterKill = (async () => {
+      // Electron itself first (xvfb-run reaps it), then 2 s for the services.
+      const electronGone = await survivors([ready.pid], 2000)
+      const diedAt = Date.now()
+      const direct = Object.values(ready.services).map((s) => s.pid)
+      const directLeft = await survivors(direct, 2000)
+      const directMs = Date.now() - diedAt
+      // Node's and Python's handlers kill their process groups: their grandchildren go too.
+      const handledGrandchildren = [ready.services.svc.grandchildPid, ready.services.py.grandchildPid]
+      const handledLeft = await survivors(handledGrandchildren, 1000)
+      return { electronGone, directLeft, directMs, handledLeft, records: runRecords(userData) }
+    })()
+  }, { key: 'orphans-first', userData, goneWithin: 0 })
+  const why1 = describeRun(first)
+  assert.ok(first.ready && afterKill, why1)
+  assert.equal(first.timedOut, false, why1)
+  assert.equal(first.code, 137, 'xvfb-run reports Electron\'s death by SIGKILL as 137\n' + why1)
+  assert.equal(event(first, 'error'), undefined, why1)
+  const killed = await afterKill
+  assert.deepEqual(killed.electronGone, [], 'Electron did not die\n' + why1)
+  assert.deepEqual(killed.directLeft, [], `direct services still alive ${killed.directMs} ms after Electron died\n` + why1)
+  t.diagnostic(`direct services gone within ${killed.directMs} ms of Electron's death`)
+  for (const p of first.left) t.diagnostic(`running right after the SIGKILL: ${p.pid} ${p.cmdline}`)
+  assert.deepEqual(killed.handledLeft, [], 'the Node and Python services took their grandchildren along\n' + why1)
+  assertServiceStoppedPolitely(first, 'svc')
+  assertServiceStoppedPolitely(first, 'py')
+  const services = first.ready.services
+  for (const name of ['shell', 'family']) {
+    assert.equal(services[name].runAsNode, 'unset', `${name}: no ELECTRON_RUN_AS_NODE for a shell script\n` + why1)
+  }
+  // The record of the killed run, in <userData>/elife-pm.
+  assert.deepEqual(killed.records, [`run-${first.ready.pid}.json`], why1)
+  const record = readJson(path.join(userData, 'elife-pm', `run-${first.ready.pid}.json`))
+  assert.ok(record, why1)
+  assert.deepEqual(record.services.map((s) => s.pid).sort(), Object.values(services).map((s) => s.pid).sort(), why1)
+
+  // The shell service's own child is out of the death signal's reach, and nobody killed its
+  // group: it lives on (documented), until the next start.
+  const leftover = services.family.grandchildPid
+  assert.ok(!dead(leftover), `the family grandchild ${leftover} should still be running\n` + why1)
+
+  let second = null
+  const next = await runScenario('mixed-hold', (ready, run) => {
+    second = (async () => {
+      const leftoverLeft = await survivors([leftover], 2000)
+      const newPids = readyPids(ready)
+      const newDead = newPids.filter(dead)
+      const records = runRecords(userData)
+      release(run)
+      return { leftoverLeft, newPids, newDead, records }
+    })()
+  }, { key: 'orphans-second', userData })
+  const why2 = describeRun(next)
+  assertCleanRun(next)
+  assert.ok(second, why2)
+  const seen = await second
+  assert.deepEqual(seen.leftoverLeft, [], 'the next start should have ended the leftover grandchild\n' + why2)
+  assert.deepEqual(seen.newDead, [], 'the new run\'s services should run\n' + why2)
+  assert.equal(seen.newPids.length, 7, 'four services, three grandchildren\n' + why2)
+  assert.deepEqual(seen.records, [`run-${next.ready.pid}.json`], 'the dead run\'s record is gone, the new run has its own\n' + why2)
+  for (const name of ['svc', 'py']) assertServiceStoppedPolitely(next, name)
+  // Nothing of either run is left (the first run's Chromium helpers included), and a clean
+  // quit leaves no record.
+  assert.deepEqual(await survivors(tokenHolders(first.token), GONE_WITHIN), [], 'left from the killed run\n' + why1)
+  assert.deepEqual(runRecords(userData), [], why2)
+})
+
+test('a second copy of the app with the same userData, started while the first runs, leaves the first one\'s services alone', { timeout: TEST_TIMEOUT }, async () => {
+  const userData = path.join(tmp, 'userdata-copies')
+  let copyB = null
+  let seen = null
+  const a = await runScenario('mixed-hold', (readyA, runA) => {
+    copyB = runScenario('mixed-hold', (readyB, runB) => {
+      seen = (async () => {
+        const aPids = readyPids(readyA)
+        const result = {
+          aPids,
+          aDead: aPids.filter(dead).map(describePid),
+          bPids: readyPids(readyB),
+          records: runRecords(userData),
+          aEvents: readEvents(runA.out)
+        }
+        release(runA)
+        release(runB)
+        return result
+      })()
+    }, { key: 'copy-b', userData })
+  }, { key: 'copy-a', userData })
+  assert.ok(a.ready && copyB, 'copy A never got its services up\n' + describeRun(a))
+  const b = await copyB
+  const why = describeRun(a) + '\n' + describeRun(b)
+  assertCleanRun(a)
+  assertCleanRun(b)
+  assert.ok(seen, why)
+  const s = await seen
+  assert.notEqual(a.ready.pid, b.ready.pid, why)
+  assert.equal(s.aPids.length, 7, why)
+  assert.deepEqual(s.aDead, [], 'copy B\'s start killed copy A\'s services\n' + why)
+  // A's services were not killed (and restarted) meanwhile either.
+  assert.equal(s.aEvents.filter((e) => e.event === 'pm-exit' || e.event === 'pm-error').length, 0, why)
+  assert.deepEqual(s.records, [`run-${a.ready.pid}.json`, `run-${b.ready.pid}.json`].sort(), 'one record per running copy\n' + why)
+  for (const r of [a, b]) {
+    for (const name of ['svc', 'py']) assertServiceStoppedPolitely(r, name)
+  }
+  assert.deepEqual(await survivors([...a.pids, ...b.pids], GONE_WITHIN), [], why)
+  assert.deepEqual(runRecords(userData), [], why)
 })

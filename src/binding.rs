@@ -1,6 +1,7 @@
 //! The N-API surface that `lib/manager.js` wraps: thin conversions between JS values and the
 //! supervisor. Events reach JS through one weak threadsafe function (it never keeps Node's
-//! event loop alive); promises are settled from the supervisor's runtime.
+//! event loop alive); promises are settled from the supervisor's runtime. Every function
+//! catches panics, so a bug here is a JS exception, never a crash of the main process.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -82,7 +83,7 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
 /// Sets up the supervisor once per process: the binary that runs Node services and the JS
 /// function that receives events. A cleanup hook kills whatever still runs when the
 /// environment is torn down.
-#[napi]
+#[napi(catch_unwind)]
 pub fn init(
     env: Env,
     exec_path: String,
@@ -118,7 +119,7 @@ pub fn init(
 
 /// Validates the options (throwing on bad input), spawns the service, and returns a promise
 /// of its info. `exists` is JS's `fs` check, which sees inside asar archives.
-#[napi]
+#[napi(catch_unwind)]
 pub fn start<'env>(
     env: &'env Env,
     options: Unknown<'env>,
@@ -163,7 +164,7 @@ pub fn start<'env>(
 }
 
 /// Stops every process named by `target` (`'name'` or `{ name }`).
-#[napi]
+#[napi(catch_unwind)]
 pub fn stop<'env>(env: &'env Env, target: Value) -> Result<Object<'env>> {
     let target = options::parse_target("stop", &target).map_err(invalid)?;
     let sup = supervisor()?.clone();
@@ -174,7 +175,7 @@ pub fn stop<'env>(env: &'env Env, target: Value) -> Result<Object<'env>> {
 }
 
 /// Stops, then starts again, every process named by `target`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn restart<'env>(env: &'env Env, target: Value) -> Result<Object<'env>> {
     let target = options::parse_target("restart", &target).map_err(invalid)?;
     let sup = supervisor()?.clone();
@@ -183,7 +184,7 @@ pub fn restart<'env>(env: &'env Env, target: Value) -> Result<Object<'env>> {
     })
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn stopall(env: &Env) -> Result<Object<'_>> {
     let sup = supervisor()?.clone();
     promise(env, async move { Ok(to_value(&sup.stop(None).await)) })
@@ -191,7 +192,7 @@ pub fn stopall(env: &Env) -> Result<Object<'_>> {
 
 /// Stops everything and blocks until done, for `process.on('exit')`, where nothing async can
 /// run any more. Bounded by the longest grace period; whatever is left then is killed.
-#[napi]
+#[napi(catch_unwind)]
 pub fn stopall_sync() -> Result<()> {
     let sup = supervisor()?.clone();
     let grace = sup.longest_stop_timeout();
@@ -210,7 +211,7 @@ pub fn stopall_sync() -> Result<()> {
 
 /// Ends what killed runs of this app left behind (recorded in `dir`), and records this run's
 /// services there from now on. Returns how many process groups it ended.
-#[napi]
+#[napi(catch_unwind)]
 pub fn use_state_dir(dir: String) -> Result<u32> {
     let killed = supervisor()?
         .use_state_dir(PathBuf::from(&dir))
@@ -219,20 +220,20 @@ pub fn use_state_dir(dir: String) -> Result<u32> {
 }
 
 /// Turns `'log'` events on while JS has listeners for them, off when it has none.
-#[napi]
+#[napi(catch_unwind)]
 pub fn set_log_listening(on: bool) -> Result<()> {
     supervisor()?.set_log_listening(on);
     Ok(())
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn list() -> Result<Value> {
     Ok(to_value(&supervisor()?.list()))
 }
 
 /// How many services are running or waiting to restart; JS keeps its event loop alive while
 /// this is above zero.
-#[napi]
+#[napi(catch_unwind)]
 pub fn alive() -> Result<u32> {
     Ok(supervisor()?.alive() as u32)
 }
