@@ -51,11 +51,12 @@ export interface StartOptions {
   /**
    * Rotate the log file before it would grow past this many bytes: `x.log` is renamed to
    * `x.log.1` (the newest), `x.log.1` to `x.log.2`, and so on, and a fresh `x.log` is opened.
-   * Lines are never split across files and none are lost. `0` never rotates. When services
-   * share a file, the settings of the first one to open it apply. Default: `10485760` (10 MiB).
+   * Lines are never split across files. Only files past `logKeep` are deleted, so rotation is
+   * off unless asked for: pm loses no line by default. `0` means off. When services share a
+   * file, the settings of the first one to open it apply. Default: `0` (never rotate).
    */
   logMaxSize?: number
-  /** How many rotated files to keep (`x.log.1` … `x.log.N`). Default: `5`. */
+  /** With `logMaxSize`: how many rotated files to keep (`x.log.1` … `x.log.N`). Default: `5`. */
   logKeep?: number
   /**
    * Delays in ms before restarting after a crash: the n-th crash in a row waits `restartAt[n-1]`,

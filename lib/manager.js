@@ -54,7 +54,9 @@ function dispatch (event) {
 }
 
 // Python cannot read inside an asar archive: when this package is packed in one, its Python
-// helper comes from app.asar.unpacked, or else from a copy in a real directory.
+// helper comes from app.asar.unpacked, or else from a copy in a fresh private directory (made
+// by mkdtemp, mode 0700: a predictable shared path could be planted by another user), removed
+// when the process exits.
 function pythonHelperDir () {
   const dir = path.join(__dirname, '..', 'python')
   const inArchive = /^(.*?\.asar)([\\/].*)$/.exec(dir)
@@ -62,15 +64,26 @@ function pythonHelperDir () {
   const unpacked = inArchive[1] + '.unpacked' + inArchive[2]
   if (fs.existsSync(path.join(unpacked, 'elife_pm', '__init__.py'))) return unpacked
   try {
-    const source = fs.readFileSync(path.join(dir, 'elife_pm', '__init__.py'))
-    const hash = crypto.createHash('sha256').update(source).digest('hex').slice(0, 16)
-    const copy = path.join(os.tmpdir(), 'elife-pm-python-' + hash)
-    const file = path.join(copy, 'elife_pm', '__init__.py')
-    if (!fs.existsSync(file)) {
-      fs.mkdirSync(path.dirname(file), { recursive: true })
-      fs.writeFileSync(file + '.' + process.pid, source)
-      fs.renameSync(file + '.' + process.pid, file)
-    }
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'elife-pm-python-'))
+    const files = fs.readdirSync(path.join(dir, 'elife_pm')).filter(function (f) { return /\.py$/.test(f) })
+    fs.mkdirSync(path.join(copy, 'elife_pm'))
+    files.forEach(function (f) {
+      fs.writeFileSync(path.join(copy, 'elife_pm', f), fs.readFileSync(path.join(dir, 'elife_pm', f)))
+    })
+    // Node 12 has no fs.rmSync: remove what was written (Python may have added __pycache__).
+    process.on('exit', function () {
+      const remove = function (p) {
+        try {
+          if (fs.lstatSync(p).isDirectory()) {
+            fs.readdirSync(p).forEach(function (f) { remove(path.join(p, f)) })
+            fs.rmdirSync(p)
+          } else {
+            fs.unlinkSync(p)
+          }
+        } catch (e) {}
+      }
+      remove(copy)
+    })
     return copy
   } catch (err) {
     process.emitWarning('elife/pm: cannot provide the Python helper outside the asar archive: ' + err.message)

@@ -64,14 +64,14 @@ pub struct Rotation {
     pub keep: u32,
 }
 
-/// 10 MiB.
-pub const DEFAULT_MAX_SIZE: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_KEEP: u32 = 5;
 
+/// By default nothing rotates: rotation deletes the oldest lines, and pm loses no line unless
+/// the app asks for a bound on disk use.
 impl Default for Rotation {
     fn default() -> Self {
         Rotation {
-            max_size: Some(DEFAULT_MAX_SIZE),
+            max_size: None,
             keep: DEFAULT_KEEP,
         }
     }

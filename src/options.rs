@@ -433,7 +433,7 @@ mod tests {
         assert_eq!(s.log_format, Format::Text);
         assert!(!s.strip_ansi);
         assert_eq!(s.rotation, Rotation::default());
-        assert_eq!(s.rotation.max_size, Some(10 * 1024 * 1024));
+        assert_eq!(s.rotation.max_size, None, "nothing rotates unless asked");
         assert_eq!(s.rotation.keep, 5);
     }
 

@@ -118,6 +118,7 @@ impl Supervisor {
     /// Ends what killed runs of this app left behind (recorded in `dir`), then keeps this run's
     /// record there. Returns the process groups it ended.
     pub fn use_state_dir(&self, dir: std::path::PathBuf) -> std::io::Result<Vec<u32>> {
+        crate::run_record::private_dir(&dir)?;
         let killed = crate::run_record::sweep(&dir);
         self.ctx.record.set_dir(dir)?;
         Ok(killed)

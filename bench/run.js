@@ -1,0 +1,371 @@
+#!/usr/bin/env node
+'use strict'
+// `npm run bench` — elife/pm against its peers. Each (case, peer) runs in its own fresh Node
+// process (bench/worker.js), one after another, and sends its figures back as JSON. Prints Markdown
+// tables and writes them to bench/out/results.md.
+//
+//   node bench/run.js [--quick] [--case flood|start|stop|restart|memory|1-5] [--peer NAME]
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const crypto = require('crypto')
+const { spawn, execFileSync } = require('child_process')
+
+const ROOT = path.join(__dirname, '..')
+const OUT = path.join(__dirname, 'out')
+const TAG_VAR = 'ELIFE_PM_BENCH_TAG'
+const TAG = crypto.randomBytes(8).toString('hex')
+
+// ---- Arguments ------------------------------------------------------------------------------
+
+function parseArgs (argv) {
+  const a = { quick: false, case: null, peer: null }
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]
+    if (k === '--quick') a.quick = true
+    else if (k === '--case') a.case = argv[++i]
+    else if (k.startsWith('--case=')) a.case = k.slice(7)
+    else if (k === '--peer') a.peer = argv[++i]
+    else if (k.startsWith('--peer=')) a.peer = k.slice(7)
+    else if (k === '-h' || k === '--help') {
+      console.log('usage: node bench/run.js [--quick] [--case flood|start|stop|restart|memory|1-5] [--peer NAME]')
+      process.exit(0)
+    } else {
+      console.error('unknown argument ' + k)
+      process.exit(2)
+    }
+  }
+  return a
+}
+const args = parseArgs(process.argv.slice(2))
+
+// ---- Formatting -----------------------------------------------------------------------------
+
+const f = (x, d = 0) => (x === null || x === undefined || Number.isNaN(x)) ? '—' : Number(x).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+const mib = (b) => b / (1024 * 1024)
+
+function table (header, rows) {
+  const line = (cells) => '| ' + cells.join(' | ') + ' |'
+  return [line(header), line(header.map((h, i) => i === 0 ? '---' : '---:')), ...rows.map(line)].join('\n')
+}
+
+// ---- Cases ----------------------------------------------------------------------------------
+
+const { peers: floodPeers } = require('./cases/flood')
+const { peers: restartPeers } = require('./cases/restart')
+const services = require('./cases/services')
+const serviceLabel = (p) => services.labels[p]
+const N = services.N
+
+const CASES = [
+  {
+    id: 'flood',
+    num: 1,
+    title: (o) => `Case 1 — log flood: 4 services × ${f(o.lines)} lines of 100 bytes into one shared log file`,
+    peers: ['idle', 'shell', 'node', 'pm2', 'pm', 'pm-rotate'],
+    label: (p) => floodPeers[p].label,
+    opts: (q) => ({ lines: q ? 25000 : 250000 }),
+    timeout: 240000,
+    waitQuiet: true,
+    // Wall times on a 2-core machine shared with other work are noisy: the fast peers run 3 times
+    // (each in a fresh process) and the run with the median wall time is shown.
+    repeats: (p, q) => q || p === 'idle' || p === 'pm2' ? 1 : 3,
+    header: ['Peer', 'Wall (s)', 'Lines/s', 'Lost', 'Torn', 'Out of order', 'Dup', 'Event loop p99 (ms)', 'Event loop max (ms)', 'Peak RSS (MiB)', 'CPU s: JS thread / whole main process / children', 'JS thread waiting for a CPU (ms)'],
+    row: (r) => {
+      const cpu = `${f(r.cpu.main / 1000, 2)} / ${f(r.cpu.proc / 1000, 2)} / ${f(r.cpu.children / 1000, 2)}`
+      return r.idle
+        ? ['—', '—', '—', '—', '—', '—', f(r.loop.p99, 2), f(r.loop.max, 2), f(r.rss, 1), cpu, f(r.cpu.mainWait, 0)]
+        : [f(r.wall / 1000, 2), f(r.linesPerSec), f(r.lost), f(r.torn), f(r.outOfOrder), f(r.dup), f(r.loop.p99, 2), f(r.loop.max, 2), f(r.rss, 1), cpu, f(r.cpu.mainWait, 0)]
+    },
+    foot: 'Wall: first start → every line on disk. Lines/s: lines found intact on disk / wall. Lost: sequence numbers never found; torn: lines that do not parse, fail their checksum or mix two services. Event loop: `monitorEventLoopDelay({ resolution: 1 })` of the main process during the run. CPU: the main JS thread alone (/proc schedstat), the whole main process with all its threads (`process.cpuUsage()`), and the generators once reaped (/proc stat cutime+cstime). JS thread waiting: time the main thread was runnable but had no CPU (/proc schedstat): event-loop delay that is CPU contention, not work. The rotation row loses lines by design: the flood writes about 140 MB and only the newest 60 MB (5 kept files of 10 MiB) remain; rotation is off by default.',
+    summary: (res) => {
+      const w = (p) => res[p] && res[p].ok && !res[p].skipped ? res[p].wall : null
+      const ratio = (a, b) => a && b ? (a / b).toFixed(2) + '×' : 'n/a'
+      const parts = [`elife/pm wall / shell redirect wall = **${ratio(w('pm'), w('shell'))}**`,
+        `@elife/pm2 wall / elife/pm wall = **${ratio(w('pm2'), w('pm'))}**`]
+      return 'Summary: ' + parts.join('; ')
+    }
+  },
+  {
+    id: 'start',
+    num: 2,
+    title: () => `Case 2 — start ${N} services (an idle Node script)`,
+    peers: ['node', 'pm2', 'pm'],
+    label: serviceLabel,
+    opts: () => ({}),
+    timeout: 90000,
+    header: ['Peer', `All ${N} spawned, per the API (ms)`, `All ${N} running their code (ms)`, 'Event loop p99 (ms)', 'Event loop max (ms)'],
+    row: (r) => [f(r.tApi, 1), f(r.tReady, 1), f(r.loop.p99, 2), f(r.loop.max, 2)],
+    foot: 'API: Node = every child\'s `spawn` event; @elife/pm2 = every `start()` callback; elife/pm = every `start()` promise. Running: each service connected to a Unix socket of the bench once its code ran.'
+  },
+  {
+    id: 'stop',
+    num: 3,
+    title: () => `Case 3 — stop all of ${N} running services`,
+    peers: ['node', 'pm2', 'pm'],
+    label: serviceLabel,
+    opts: () => ({}),
+    timeout: 90000,
+    header: ['Peer', 'API done (ms)', `All ${N} pids gone (ms)`],
+    row: (r) => [f(r.tApi, 1), f(r.tGone, 1)],
+    foot: 'API done: Node = `kill()` each, every `exit` event; @elife/pm2 = `stopAll()` (returns at once), every `exit` event; elife/pm = `await stopall()`. Gone: `process.kill(pid, 0)` polled every 1 ms until every pid is ESRCH.'
+  },
+  {
+    id: 'restart',
+    num: 4,
+    title: (o) => `Case 4 — first-crash restart latency (median of ${o.repeats})`,
+    peers: ['node', 'pm2', 'pm2-d0', 'pm'],
+    label: (p) => restartPeers[p].label,
+    opts: (q) => ({ repeats: q ? 3 : 10 }),
+    timeout: 120000,
+    header: ['Peer', 'First restart delay', 'Exit → new process, main-process events: median (min–max) ms', 'Crash → new child running its code: median (ms)', 'n'],
+    row: (r) => [r.delay, `${f(r.eventMedian, 1)} (${f(r.eventMin, 1)}–${f(r.eventMax, 1)})`, f(r.childMedian, 1), f(r.n)],
+    foot: 'Events: Node = `exit` → next `spawn`; @elife/pm2 = the process info\'s `exit` → `restart`; elife/pm = `exit` → `start`. Child: the crashing child\'s last timestamp → the new child\'s first (includes Node\'s boot, ~the same for every peer).'
+  },
+  {
+    id: 'memory',
+    num: 5,
+    title: () => `Case 5 — main-process memory per managed service (${N} idle services)`,
+    peers: ['node', 'pm2', 'pm'],
+    label: serviceLabel,
+    opts: () => ({}),
+    timeout: 90000,
+    header: ['Peer', 'RSS before (MiB)', `RSS with ${N} (MiB)`, 'RSS per service (KiB)', 'JS heap + external per service (KiB)'],
+    row: (r) => [f(mib(r.rss0), 1), f(mib(r.rss1), 1), f(r.perService / 1024, 1), f(r.heapPerService / 1024, 1)],
+    foot: 'After loading the peer\'s library; 1.5 s after the last start; `global.gc()` (--expose-gc) before each reading.'
+  }
+]
+
+// ---- Processes we started -------------------------------------------------------------------
+
+// Every process of the bench (workers and all their descendants) inherits TAG in its environment.
+function tagged (anyRun = false) {
+  const found = []
+  const needle = Buffer.from(anyRun ? `${TAG_VAR}=` : `${TAG_VAR}=${TAG}`)
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue
+    try {
+      // A zombie or exiting process is already gone in every way that matters.
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'latin1')
+      if (/^[ZXx]/.test(stat.slice(stat.lastIndexOf(')') + 2))) continue
+      if (fs.readFileSync(`/proc/${d}/environ`).includes(needle)) {
+        let cmd = ''
+        try { cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'latin1').split('\0').join(' ').trim() } catch (e) {}
+        found.push({ pid: Number(d), cmd })
+      }
+    } catch (e) {}
+  }
+  return found
+}
+
+// Processes of the bench still alive `graceMs` after their worker ended (killed processes take a
+// moment to go) are strays: SIGKILL them and say so.
+function killStrays (graceMs = 0) {
+  let strays = tagged()
+  const until = Date.now() + graceMs
+  while (strays.length && Date.now() < until) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
+    strays = tagged()
+  }
+  for (const s of strays) { try { process.kill(s.pid, 'SIGKILL') } catch (e) {} }
+  return strays
+}
+
+let current = null // the running worker
+let strayTotal = 0 // processes the workers left behind (killed)
+let tmpRoot = null
+
+function cleanupAndExit (code) {
+  if (current) { try { process.kill(-current.pid, 'SIGKILL') } catch (e) {} }
+  killStrays()
+  if (tmpRoot) fs.rmSync(tmpRoot, { recursive: true, force: true })
+  process.exit(code)
+}
+process.on('SIGINT', () => { console.error('\ninterrupted: cleaning up'); cleanupAndExit(130) })
+process.on('SIGTERM', () => cleanupAndExit(143))
+
+// How busy the machine's CPUs were over `ms` (0–1), from /proc/stat: other engineers' builds and
+// tests share this machine, and a busy machine slows every figure.
+function cpuTimes () {
+  const v = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const idle = v[3] + (v[4] || 0)
+  return { idle, total: v.reduce((a, b) => a + b, 0) }
+}
+function busy (ms) {
+  const a = cpuTimes()
+  return new Promise((resolve) => setTimeout(() => {
+    const b = cpuTimes()
+    resolve(b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0)
+  }, ms))
+}
+
+async function runWorker (c, peer, opts) {
+  let before = await busy(500)
+  // For the timing-sensitive flood, wait (up to 5 s) for a quiet half second first.
+  for (let i = 0; c.waitQuiet && before > 0.2 && i < 10; i++) before = await busy(500)
+  const r = await runWorker1(c, peer, opts)
+  if (before > 0.15) r.notes = (r.notes || []).concat(`the machine was ${(before * 100).toFixed(0)}% busy with other work in the 0.5 s before this run`)
+  return r
+}
+
+function runWorker1 (c, peer, opts) {
+  const dir = path.join(tmpRoot, `${c.id}-${peer}`)
+  fs.mkdirSync(dir, { recursive: true })
+  const resultFile = path.join(dir, 'result.json')
+  const t0 = Date.now()
+  return new Promise((resolve) => {
+    const w = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'worker.js'), c.id, peer, resultFile, dir, JSON.stringify(opts)], {
+      cwd: ROOT,
+      env: Object.assign({}, process.env, { [TAG_VAR]: TAG }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true // its own process group, so a timeout can take the worker and its children down
+    })
+    current = w
+    let tail = ''
+    const keep = (d) => { tail = (tail + d).slice(-2000) }
+    w.stdout.on('data', keep)
+    w.stderr.on('data', keep)
+    let timedOut = false
+    const limit = Number(process.env.BENCH_TIMEOUT_MS) || c.timeout
+    const timer = setTimeout(() => { timedOut = true; try { process.kill(-w.pid, 'SIGKILL') } catch (e) {} }, limit)
+    w.on('close', (code, signal) => {
+      clearTimeout(timer)
+      current = null
+      let r = null
+      try { r = JSON.parse(fs.readFileSync(resultFile, 'utf8')) } catch (e) {}
+      if (timedOut) r = { ok: false, error: `timed out after ${limit / 1000} s` }
+      else if (!r) r = { ok: false, error: `worker died (${signal || 'exit code ' + code}) without a result` }
+      if (!r.ok && tail.trim()) r.error += '\n' + tail.trim().split('\n').slice(-6).join('\n')
+      const strays = killStrays(1000)
+      strayTotal += strays.length
+      if (strays.length) {
+        r.notes = (r.notes || []).concat(`**${strays.length} process(es) still alive 1 s after the worker ended, killed**: ` + strays.slice(0, 3).map((s) => `${s.pid} \`${s.cmd.slice(0, 100)}\``).join(', '))
+      }
+      r.seconds = (Date.now() - t0) / 1000
+      fs.rmSync(dir, { recursive: true, force: true })
+      resolve(r)
+    })
+  })
+}
+
+// Of several runs of one (case, peer): the one with the median wall time, with every run's wall,
+// lost and torn counts in a note. A failed run wins (it must show).
+function pickMedian (runs) {
+  const bad = runs.find((r) => !r.ok || r.skipped)
+  if (bad || runs.length === 1) return bad || runs[0]
+  const sorted = runs.slice().sort((a, b) => a.wall - b.wall)
+  const r = sorted[(sorted.length - 1) >> 1]
+  const walls = runs.map((x) => (x.wall / 1000).toFixed(2)).join(' / ')
+  const lostTorn = runs.map((x) => `${x.lost}/${x.torn}/${x.outOfOrder}`).join(', ')
+  r.notes = [`${runs.length} runs, wall ${walls} s (median shown); lost/torn/out-of-order per run: ${lostTorn}`].concat(r.notes || [])
+  return r
+}
+
+// ---- Machine --------------------------------------------------------------------------------
+
+function machine () {
+  const cpus = os.cpus()
+  let distro = os.type()
+  try { distro = /PRETTY_NAME="?([^"\n]+)/.exec(fs.readFileSync('/etc/os-release', 'utf8'))[1] } catch (e) {}
+  let rev = 'unknown'
+  try {
+    rev = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'lib', 'index.js'], { encoding: 'utf8' }).trim()
+    if (dirty) rev += ' + uncommitted changes'
+  } catch (e) {}
+  let addon = 'missing'
+  try { addon = fs.statSync(path.join(ROOT, 'pm.linux-x64-gnu.node')).mtime.toISOString() } catch (e) {}
+  let pm2v = '?'
+  try { pm2v = require(path.join(ROOT, 'node_modules', '@elife', 'pm2', 'package.json')).version } catch (e) {}
+  return [
+    `- Date: ${new Date().toISOString()}`,
+    `- CPU: ${cpus[0] ? cpus[0].model.trim() : 'unknown'}, ${cpus.length} cores`,
+    `- RAM: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- Node: ${process.version}`,
+    `- OS: ${distro}, ${os.type()} ${os.release()} ${os.arch()}`,
+    `- Load average (1/5/15 min) at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')}`,
+    `- elife/pm: ${rev}, addon built ${addon}; @elife/pm2 ${pm2v}`
+  ].join('\n')
+}
+
+// ---- Main -----------------------------------------------------------------------------------
+
+function ensureAddon () {
+  if (fs.existsSync(path.join(ROOT, 'pm.linux-x64-gnu.node'))) return
+  console.error('pm.linux-x64-gnu.node is missing: npm run build')
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] })
+}
+
+async function main () {
+  const t0 = Date.now()
+  let cases = CASES
+  if (args.case) {
+    cases = CASES.filter((c) => c.id === args.case || String(c.num) === args.case)
+    if (!cases.length) { console.error(`unknown case ${args.case}; cases: ${CASES.map((c) => c.id).join(', ')}`); process.exit(2) }
+  }
+  if (!fs.existsSync(path.join(ROOT, 'node_modules', '@elife', 'pm2'))) {
+    console.error('@elife/pm2 is missing: run `npm install` first'); process.exit(2)
+  }
+  ensureAddon()
+  const before = tagged(true)
+  for (const s of before) { try { process.kill(s.pid, 'SIGKILL') } catch (e) {} }
+  if (before.length) console.error(`[bench] killed ${before.length} leftover processes of an earlier, interrupted run`)
+  tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'elife-pm-bench-'))
+
+  const out = [`# elife/pm benchmarks${args.quick ? ' (--quick)' : ''}`, '', machine(), '']
+  let failed = false
+  for (const c of cases) {
+    const opts = c.opts(args.quick)
+    const peers = args.peer ? c.peers.filter((p) => p === args.peer) : c.peers
+    if (!peers.length) continue
+    const results = {}
+    for (const p of peers) {
+      const runs = []
+      const k = c.repeats ? c.repeats(p, args.quick) : 1
+      for (let i = 0; i < k; i++) {
+        process.stderr.write(`[bench] ${c.id} / ${p}${k > 1 ? ` (run ${i + 1}/${k})` : ''} … `)
+        const r = await runWorker(c, p, opts)
+        runs.push(r)
+        process.stderr.write(r.ok ? (r.skipped ? `skipped (${r.seconds.toFixed(1)} s)\n` : `ok (${r.seconds.toFixed(1)} s)\n`) : `FAILED (${r.seconds.toFixed(1)} s)\n`)
+        if (!r.ok || r.skipped) break
+      }
+      results[p] = pickMedian(runs)
+    }
+    const rows = []
+    const notes = []
+    for (const p of peers) {
+      const r = results[p]
+      if (r.skipped) { notes.push(`- ${c.label(p)}: skipped: ${r.skipped}`); continue }
+      if (!r.ok) {
+        failed = true
+        rows.push([c.label(p), `**error**: ${r.error.split('\n')[0].slice(0, 160)}`, ...c.header.slice(2).map(() => '')])
+        notes.push(`- ${c.label(p)}: error:\n\n\`\`\`\n${r.error.slice(0, 1500)}\n\`\`\``)
+        continue
+      }
+      rows.push([c.label(p), ...c.row(r)])
+      for (const n of r.notes || []) notes.push(`- ${c.label(p)}: ${n}`)
+    }
+    const section = [`## ${c.title(opts)}`, '', table(c.header, rows), '']
+    if (c.summary) section.push(c.summary(results), '')
+    if (c.foot) section.push(c.foot, '')
+    if (notes.length) section.push(notes.join('\n'), '')
+    out.push(...section)
+    console.log(section.join('\n')) // each table as soon as it is done
+  }
+  const strays = killStrays()
+  if (strays.length) { failed = true; out.push(`**${strays.length} stray processes at the end, killed.**`, '') }
+  fs.rmSync(tmpRoot, { recursive: true, force: true })
+  tmpRoot = null
+  out.push(`Load average (1/5/15 min) at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')}.`, '')
+  strayTotal += strays.length
+  if (strayTotal) failed = true
+  out.push(`Total bench time: ${((Date.now() - t0) / 1000).toFixed(0)} s; every (case, peer) ran in a fresh Node process, one at a time; ` +
+    (strayTotal ? `**${strayTotal} stray processes were left behind and killed** (see the notes)` : 'no process was left behind') + '; temp files removed.', '')
+  fs.mkdirSync(OUT, { recursive: true })
+  fs.writeFileSync(path.join(OUT, 'results.md'), out.join('\n'))
+  console.log(out.slice(-4).join('\n'))
+  console.error(`[bench] written to ${path.relative(process.cwd(), path.join(OUT, 'results.md'))}`)
+  process.exitCode = failed ? 1 : 0
+}
+
+main().catch((e) => { console.error(e); cleanupAndExit(1) })
