@@ -96,8 +96,9 @@ pub fn init(
         .callee_handled::<false>()
         .build_callback(|ctx| Ok(ctx.value))?;
     *EVENTS.write().unwrap_or_else(|e| e.into_inner()) = Some(callback);
-    SUPERVISOR.get_or_init(|| {
-        Supervisor::new(
+    if SUPERVISOR.get().is_none() {
+        // Created here, on the JS thread: the spawner thread inherits its normal priority.
+        let sup = Supervisor::new(
             Host {
                 exec_path: PathBuf::from(exec_path),
                 pid: std::process::id(),
@@ -105,8 +106,9 @@ pub fn init(
             },
             Arc::new(emit),
             runtime::get().handle().clone(),
-        )
-    });
+        )?;
+        let _ = SUPERVISOR.set(sup);
+    }
     env.add_env_cleanup_hook((), |_| {
         if let Some(s) = SUPERVISOR.get() {
             s.kill_all();

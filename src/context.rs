@@ -5,6 +5,7 @@ use crate::events::{Event, EventSink};
 use crate::launch::Host;
 use crate::log_tap::LogTap;
 use crate::log_writer::LogWriters;
+use crate::os::spawner::Spawner;
 use crate::run_record::RunRecord;
 use std::sync::Arc;
 
@@ -13,12 +14,14 @@ pub struct Context {
     pub logs: LogWriters,
     pub tap: Arc<LogTap>,
     pub record: RunRecord,
+    pub spawner: Spawner,
     events: EventSink,
 }
 
 impl Context {
-    pub fn new(host: Host, events: EventSink) -> Self {
+    pub fn new(host: Host, events: EventSink, spawner: Spawner) -> Self {
         Context {
+            spawner,
             host,
             logs: LogWriters::default(),
             tap: Arc::default(),

@@ -225,6 +225,7 @@ impl FileSink {
 }
 
 fn run(mut sink: Sink, mut rx: mpsc::Receiver<Msg>) {
+    crate::os::priority::lower_this_thread();
     let mut buf: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
     let mut flushed = Vec::new();
     while let Some(first) = rx.blocking_recv() {

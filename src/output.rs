@@ -13,7 +13,8 @@ use crate::log_format::{LineFormat, Timestamp};
 use crate::log_tap::{LogTap, TapSource};
 use crate::log_writer::Writer;
 
-const READ_SIZE: usize = 64 * 1024;
+/// One read takes up to a quarter of the (widened) pipe.
+const READ_SIZE: usize = 256 * 1024;
 /// A batch is handed to the writer once it reaches this size, so memory per stream stays
 /// bounded even when every line is one byte long.
 pub const MAX_BATCH: usize = 256 * 1024;

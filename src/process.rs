@@ -19,7 +19,6 @@ use crate::log_writer::{Destination, Writer};
 use crate::options::StartSpec;
 use crate::os::channel::Channel;
 use crate::os::signals;
-use crate::os::spawn;
 use crate::output::Pump;
 
 /// How long output may keep flowing after a process is gone (a descendant that left the
@@ -53,13 +52,13 @@ pub struct Running {
 
 impl Running {
     /// Spawns the service. Must run inside the supervisor's runtime.
-    pub fn start(
+    pub async fn start(
         id: u64,
         spec: &StartSpec,
-        launch: &Launch,
+        launch: &Arc<Launch>,
         ctx: &Context,
     ) -> std::io::Result<Running> {
-        let spawned = spawn::spawn(launch, &spec.cwd)?;
+        let spawned = ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await?;
         let pid = spawned.pid;
         let label = spec.label();
 

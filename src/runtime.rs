@@ -1,6 +1,6 @@
-//! The supervisor's own tokio runtime: two worker threads that live as long as the process, so
-//! children are always spawned from a long-lived thread (see the PDEATHSIG note in NOTES.md)
-//! and nothing runs on Node's or Electron's threads.
+//! The supervisor's own tokio runtime: two worker threads, at a lower priority than the app's
+//! (`os::priority`), so nothing of pm runs on Node's or Electron's threads. Children are forked
+//! by the spawner thread (`os::spawner`), not here.
 
 use std::sync::OnceLock;
 
@@ -13,6 +13,7 @@ pub fn get() -> &'static Runtime {
         Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("elife-pm")
+            .on_thread_start(crate::os::priority::lower_this_thread)
             .enable_all()
             .build()
             .expect("the elife-pm runtime could not start")

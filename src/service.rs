@@ -182,7 +182,7 @@ pub async fn run(
         });
         // Each event is emitted after the state it reports is set, so a listener that reads
         // `list()` (or JS deciding whether to keep the event loop alive) sees it.
-        let (exited, exit, ran_for) = match Running::start(id, &spec, &entry.launch, &ctx) {
+        let (exited, exit, ran_for) = match Running::start(id, &spec, &entry.launch, &ctx).await {
             Err(e) => {
                 let message = e.to_string();
                 let first_start = first.take();

@@ -22,13 +22,15 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    pub fn new(host: Host, events: EventSink, rt: Handle) -> Arc<Self> {
-        Arc::new(Supervisor {
-            ctx: Arc::new(Context::new(host, events)),
+    /// Call from a thread at the app's normal priority: the spawner thread inherits it.
+    pub fn new(host: Host, events: EventSink, rt: Handle) -> std::io::Result<Arc<Self>> {
+        let spawner = crate::os::spawner::Spawner::new(rt.clone())?;
+        Ok(Arc::new(Supervisor {
+            ctx: Arc::new(Context::new(host, events, spawner)),
             entries: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             rt,
-        })
+        }))
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Entry>>> {

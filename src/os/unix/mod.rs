@@ -1,6 +1,8 @@
 //! The Unix implementations: process groups, signals, a socketpair for the IPC channel.
 
 pub mod channel;
+pub mod priority;
 pub mod procinfo;
 pub mod signals;
 pub mod spawn;
+pub mod spawner;

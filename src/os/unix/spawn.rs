@@ -20,7 +20,7 @@ pub struct Spawned {
     pub channel: Option<Channel>,
 }
 
-/// Must run inside the supervisor's runtime.
+/// Must run inside the supervisor's runtime, on the spawner thread (`spawner.rs`).
 pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
     let mut cmd = Command::new(&launch.program);
     for k in &launch.env_remove {
@@ -93,6 +93,8 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
     let pid = child.id().unwrap_or(0);
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
+    widen_pipe(&stdout);
+    widen_pipe(&stderr);
     let channel = parent_end.map(Channel::new).transpose()?;
     Ok(Spawned {
         child,
@@ -102,6 +104,22 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
         channel,
     })
 }
+
+/// Output pipes hold 1 MiB instead of Linux's default 64 KiB: a chatty service blocks less
+/// often and pm reads its output in fewer, larger pieces. Best effort: a smaller pipe (the
+/// per-user limit in /proc/sys/fs/pipe-user-pages-soft) still works.
+fn widen_pipe(pipe: &impl AsRawFd) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: fcntl on an open pipe fd.
+    unsafe {
+        libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = pipe;
+}
+
+#[cfg(target_os = "linux")]
+const PIPE_SIZE: libc::c_int = 1 << 20;
 
 fn describe_spawn_error(e: io::Error, launch: &Launch, cwd: &Path) -> io::Error {
     let what = match e.kind() {

@@ -1,0 +1,54 @@
+//! The one thread that forks every service. It never exits, and it runs at the main process's
+//! normal priority:
+//! - `PR_SET_PDEATHSIG` fires when the *thread* that forked a child exits, not the process;
+//!   forking from a thread that lives as long as the process keeps the death signal meaning
+//!   "the main process died".
+//! - children inherit the forking thread's nice value, and pm's own worker threads run at a
+//!   lower priority (see `priority.rs`); services must not.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::launch::Launch;
+use crate::os::spawn::{spawn, Spawned};
+
+struct Request {
+    launch: Arc<Launch>,
+    cwd: PathBuf,
+    reply: oneshot::Sender<io::Result<Spawned>>,
+}
+
+pub struct Spawner {
+    tx: mpsc::Sender<Request>,
+}
+
+impl Spawner {
+    /// Starts the thread. Call it from a thread at normal priority (the JS thread, at init):
+    /// the new thread inherits its nice value.
+    pub fn new(rt: tokio::runtime::Handle) -> io::Result<Self> {
+        let (tx, rx) = mpsc::channel::<Request>();
+        std::thread::Builder::new()
+            .name("elife-pm-spawn".into())
+            .spawn(move || {
+                // The pipes, the pidfd and the IPC socket register with the runtime's reactor.
+                let _runtime = rt.enter();
+                for req in rx {
+                    let _ = req.reply.send(spawn(&req.launch, &req.cwd));
+                }
+            })?;
+        Ok(Spawner { tx })
+    }
+
+    pub async fn spawn(&self, launch: Arc<Launch>, cwd: PathBuf) -> io::Result<Spawned> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || io::Error::other("the elife-pm spawn thread is gone");
+        self.tx
+            .send(Request { launch, cwd, reply })
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+}
