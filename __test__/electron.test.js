@@ -663,11 +663,14 @@ test('a Python service packed in app.asar runs from app.asar.unpacked under pyth
   assert.equal(mainStart.tmpdir, tmpdirForElectron, why)
   const helperDir = path.dirname(path.dirname(py.helper))
   assert.equal(path.dirname(helperDir), tmpdirForElectron, `the helper came from ${py.helper}\n` + why)
-  assert.match(path.basename(helperDir), /^elife-pm-python-[0-9a-f]+$/, why)
+  // A fresh private directory (mkdtemp, 0700): a predictable shared path could be planted.
+  assert.match(path.basename(helperDir), /^elife-pm-python-\w{6}$/, why)
+  assert.equal(py.helperDirMode, '0o700', why)
   assert.equal(path.basename(py.helper), '__init__.py', why)
   assert.equal(py.pythonPath.split(':')[0], helperDir, why)
-  assert.equal(fs.readFileSync(py.helper, 'utf8'),
-    fs.readFileSync(path.join(ROOT, 'python', 'elife_pm', '__init__.py'), 'utf8'), 'the copy is the packaged helper')
+  assert.equal(py.helperSha256, require('crypto').createHash('sha256')
+    .update(fs.readFileSync(path.join(ROOT, 'python', 'elife_pm', '__init__.py'))).digest('hex'), 'the copy is the packaged helper')
+  assert.ok(!fs.existsSync(helperDir), 'the copy is removed when the app exits')
 
   // send() arrives as a 'message' event.
   const message = r.events.find((e) => e.event === 'pm-message' && e.payload.name === 'py')
