@@ -15,6 +15,14 @@ export interface StartOptions {
    * Default: none (logs use the script's file name).
    */
   name?: string
+  /**
+   * The program that runs `script`: a name looked up on PATH, or a path (relative to the main
+   * process's cwd). `.py` scripts default to `$ELIFE_PM_PYTHON`, else `python3`, then `python` on
+   * PATH; `.js` scripts default to Electron's own Node; anything else runs directly (it must be
+   * executable). A missing interpreter is an error from `start()` that names it.
+   * Default: by the script's extension, as above.
+   */
+  interpreter?: string
   /** Arguments after the script. Default: `[]`. */
   args?: string[]
   /**
@@ -70,6 +78,19 @@ export interface StartOptions {
    */
   restartOk?: number
 }
+
+export interface ConfigureOptions {
+  /**
+   * Where pm records the services it runs, so that the next start of the same app can end what
+   * a killed run left behind. It must be private to the user (pm creates it with mode 0700 and
+   * ignores it otherwise). Default: `<userData>/elife-pm` in Electron; in plain Node, a
+   * directory per main script in the OS temp directory.
+   */
+  stateDir?: string
+}
+
+/** Settings for the whole process; call before the first {@link start}. */
+export function configure(options: ConfigureOptions): void
 
 /** Selects processes by name: `'name'` or `{ name: 'name' }`. */
 export type Target = string | { name: string }

@@ -4,6 +4,9 @@ import * as pm from 'elife/pm'
 import type { ProcessInfo, ExitEvent } from 'elife/pm'
 
 async function main(): Promise<void> {
+  pm.configure({ stateDir: '/tmp/my-app-state' })
+  await pm.start({ script: 'worker.py', interpreter: 'python3' })
+  pm.on('log', (batch) => batch.lines.forEach((l) => console.log(l.name, l.stream, l.text)))
   const info: ProcessInfo = await pm.start({
     name: 'service1',
     script: 'index.js',
@@ -38,5 +41,7 @@ async function main(): Promise<void> {
   await pm.start({ script: 'a.js', env: { A: 1 } })
   // @ts-expect-error unknown event
   pm.on('exited', () => {})
+  // @ts-expect-error unknown configure option
+  pm.configure({ statedir: 'x' })
 }
 void main()
