@@ -204,6 +204,9 @@ test('bad input throws at once with a message that names the problem', () => {
   throwsWith(() => pm.restart(3), /pm\.restart: expected a name or \{ name \}/)
   throwsWith(() => pm.on('exitt', () => {}), /unknown event "exitt"/)
   throwsWith(() => pm.onstopping('x'), /expected a function/)
+  throwsWith(() => pm.configure({ statedir: '/tmp/x' }), /unknown option "statedir"; known options: stateDir/)
+  throwsWith(() => pm.configure({ stateDir: 7 }), /"stateDir" must be a non-empty string/)
+  throwsWith(() => pm.configure({ stateDir: out }), /before the first start\(\)/)
   assert.deepStrictEqual(pm.list(), [], 'nothing was started by bad input')
 })
 
