@@ -1,0 +1,506 @@
+'use strict'
+// The demo app's main process: it embeds elife/pm as any app would (`require('elife/pm')`),
+// starts four services, and shows them live in a status window.
+//
+//   api     Node, inside app.asar: serves data packed in the archive over HTTP
+//   hello   Python, from app.asar.unpacked: says hello (stdout and a 'message' event)
+//   flaky   Node: crashes every few seconds, restarted on a short backoff schedule
+//   chatty  Node: ~300 log lines a second
+//
+// Arguments (after the app path):
+//   --smoke              run until every service has shown it works, then quit (exit 0);
+//                        any failure, or 60 s without success, exits 1 with the reason
+//   --screenshot FILE    with --smoke: save the window as a PNG before quitting
+//
+// $ELIFE_DEMO_USER_DATA, when set, replaces the userData directory (scripts/demo.js uses it to
+// keep smoke runs out of the home directory). Everything here runs on Electron 9 (Node 12).
+
+const electron = require('electron')
+const fs = require('fs')
+const http = require('http')
+const path = require('path')
+
+const app = electron.app
+const BrowserWindow = electron.BrowserWindow
+const Menu = electron.Menu
+const ipcMain = electron.ipcMain
+
+const SMOKE_TIMEOUT = 60000
+const TICK = 250
+const LAST_LINES = 3
+
+// ---- arguments and failure ------------------------------------------------------------------
+
+function parseArgs (argv) {
+  const out = { smoke: false, screenshot: null }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--smoke') out.smoke = true
+    else if (a === '--screenshot' && i + 1 < argv.length) out.screenshot = argv[++i]
+    else if (a.indexOf('--screenshot=') === 0) out.screenshot = a.slice('--screenshot='.length)
+  }
+  if (out.screenshot) out.screenshot = path.resolve(out.screenshot)
+  return out
+}
+
+const args = parseArgs(process.argv.slice(1))
+const startedAt = Date.now()
+let failed = false
+
+function say (msg) {
+  console.log('demo: ' + msg)
+}
+
+// Any failure ends the app at once with the reason; app.exit() skips 'will-quit', and pm then
+// stops every service synchronously on the way out.
+function fail (reason) {
+  if (failed) return
+  failed = true
+  console.error('demo: FAILED: ' + reason)
+  app.exit(1)
+}
+
+process.on('uncaughtException', function (err) {
+  fail('uncaught exception in the main process: ' + (err && err.stack ? err.stack : err))
+})
+process.on('unhandledRejection', function (err) {
+  fail('unhandled rejection in the main process: ' + (err && err.stack ? err.stack : err))
+})
+
+if (process.env.ELIFE_DEMO_USER_DATA) app.setPath('userData', process.env.ELIFE_DEMO_USER_DATA)
+
+let pm = null
+let pmVersion = '?'
+try {
+  pm = require('elife/pm')
+  pmVersion = require('elife/package.json').version
+} catch (err) {
+  fail('cannot load elife/pm from the installed package: ' + (err && err.stack ? err.stack : err))
+}
+
+// ---- the services -----------------------------------------------------------------------------
+
+const SERVICES_DIR = path.join(__dirname, 'services')
+const SERVICES = [
+  {
+    name: 'api',
+    kind: 'node',
+    about: 'HTTP, serves data packed in the archive',
+    options: { script: path.join(SERVICES_DIR, 'api', 'server.js') }
+  },
+  {
+    name: 'hello',
+    kind: 'python',
+    about: 'says hello over IPC every 1.5 s',
+    options: { script: path.join(SERVICES_DIR, 'hello', 'hello.py') }
+  },
+  {
+    name: 'flaky',
+    kind: 'node',
+    about: 'crashes every few seconds',
+    options: { script: path.join(SERVICES_DIR, 'flaky', 'flaky.js'), restartAt: [0, 500, 1000, 2000] }
+  },
+  {
+    name: 'chatty',
+    kind: 'node',
+    about: '~300 log lines a second',
+    options: { script: path.join(SERVICES_DIR, 'chatty', 'chatty.js') }
+  }
+]
+
+const byName = {}
+SERVICES.forEach(function (s) {
+  byName[s.name] = s
+  s.lines = []
+  s.lineCount = 0
+  s.rate = 0
+  s.rateSamples = []
+  s.starts = 0
+  s.pids = []
+  s.lastExit = null
+  s.error = null
+  s.note = ''
+  s.pending = null
+})
+
+let logsDir = null
+let droppedTotal = 0
+const allPids = []
+
+// The same packed file the API service serves, read here to check its answer.
+const packedData = fs.readFileSync(path.join(SERVICES_DIR, 'api', 'data.json'), 'utf8')
+
+function startService (s) {
+  const options = Object.assign({ name: s.name, log: path.join(logsDir, s.name + '.log') }, s.options)
+  s.error = null
+  return pm.start(options)
+}
+
+function where (script) {
+  const i = script.lastIndexOf('app.asar')
+  return i >= 0 ? script.slice(i) : script
+}
+
+// ---- what pm tells us ---------------------------------------------------------------------
+
+const api = { port: null, answer: null, status: null, ms: null, error: null, at: null }
+let helloCount = 0
+
+function listen () {
+  pm.on('start', function (e) {
+    const s = byName[e.name]
+    if (!s) return
+    s.starts++
+    s.pids.push(e.pid)
+    allPids.push(e.pid)
+  })
+  pm.on('exit', function (e) {
+    const s = byName[e.name]
+    if (!s) return
+    s.lastExit = { pid: e.pid, code: e.code, signal: e.signal, requested: e.requested, at: Date.now() }
+    if (args.smoke && !e.requested && e.name !== 'flaky' && !quitting) {
+      fail('service ' + e.name + ' (pid ' + e.pid + ') exited on its own: code ' + e.code + ', signal ' + e.signal + lastLines(s))
+    }
+  })
+  pm.on('error', function (e) {
+    const s = byName[e.name]
+    if (s) s.error = e.message
+    if (args.smoke) fail('service ' + e.name + ' errored: ' + e.message + (s ? lastLines(s) : ''))
+    else console.error('demo: service ' + e.name + ' errored: ' + e.message)
+  })
+  pm.on('message', function (e) {
+    const m = e.message
+    if (e.name === 'api' && m && typeof m.port === 'number') {
+      api.port = m.port
+      api.answer = null
+      byName.api.note = 'listening on 127.0.0.1:' + m.port
+      fetchApi()
+    } else if (e.name === 'hello' && m && typeof m.hello === 'number') {
+      helloCount++
+      byName.hello.note = 'message #' + m.hello + ' from Python ' + m.python
+    }
+  })
+  pm.on('log', function (batch) {
+    batch.lines.forEach(function (line) {
+      const s = byName[line.name]
+      if (!s) return
+      s.lineCount++
+      s.lines.push({ time: line.time, stream: line.stream, text: line.text })
+      if (s.lines.length > LAST_LINES) s.lines.shift()
+    })
+    // Lines the main thread did not keep up with (the log files have them all).
+    droppedTotal += batch.dropped
+  })
+}
+
+function lastLines (s) {
+  if (!s.lines.length) return ''
+  return '\n  last lines:\n' + s.lines.map(function (l) { return '    ' + l.stream + ': ' + l.text }).join('\n')
+}
+
+// The main process asks the API service for its data, like the rest of the app would.
+let fetching = false
+function fetchApi () {
+  if (!api.port || fetching) return
+  fetching = true
+  const port = api.port
+  const t0 = Date.now()
+  const req = http.get({ host: '127.0.0.1', port: port, path: '/', timeout: 2000 }, function (res) {
+    let body = ''
+    res.setEncoding('utf8')
+    res.on('data', function (d) { body += d })
+    res.on('end', function () {
+      fetching = false
+      if (port !== api.port) return
+      try {
+        api.answer = JSON.parse(body)
+        api.error = null
+      } catch (err) {
+        api.answer = null
+        api.error = 'not JSON: ' + body.slice(0, 80)
+      }
+      api.status = res.statusCode
+      api.ms = Date.now() - t0
+      api.at = Date.now()
+    })
+  })
+  req.on('timeout', function () { req.destroy(new Error('no answer within 2 s')) })
+  req.on('error', function (err) {
+    fetching = false
+    if (port !== api.port) return
+    api.answer = null
+    api.status = null
+    api.error = err.message
+    api.at = Date.now()
+  })
+}
+
+// ---- the window ---------------------------------------------------------------------------
+
+let win = null
+let seq = 0
+let rendered = 0
+let renderedSeq = -1
+
+function createWindow () {
+  Menu.setApplicationMenu(null)
+  win = new BrowserWindow({
+    width: 1000,
+    height: 640,
+    minWidth: 820,
+    minHeight: 480,
+    useContentSize: true,
+    backgroundColor: '#0e1117',
+    title: 'elife/pm demo',
+    show: true,
+    webPreferences: {
+      preload: path.join(__dirname, 'preload.js'),
+      contextIsolation: true,
+      nodeIntegration: false,
+      enableRemoteModule: false,
+      worldSafeExecuteJavaScript: true,
+      spellcheck: false
+    }
+  })
+  win.loadFile(path.join(__dirname, 'window', 'index.html'))
+  win.webContents.on('render-process-gone', function (event, details) {
+    if (args.smoke) fail('the window\'s renderer is gone: ' + (details && details.reason))
+  })
+  win.webContents.on('did-fail-load', function (event, code, description) {
+    if (args.smoke) fail('the window failed to load: ' + description)
+  })
+  // The window's errors and warnings belong in the app's output.
+  win.webContents.on('console-message', function (event, level, message, line, source) {
+    if (level < 2) return
+    const where = ' (' + path.basename(String(source)) + ':' + line + ')'
+    if (level >= 3 && args.smoke) fail('error in the window: ' + message + where)
+    else console.error('demo: window: ' + message + where)
+  })
+  win.on('closed', function () { win = null })
+}
+
+function rate (s, now) {
+  s.rateSamples.push({ t: now, n: s.lineCount })
+  while (s.rateSamples.length > 2 && now - s.rateSamples[0].t > 2000) s.rateSamples.shift()
+  const first = s.rateSamples[0]
+  s.rate = now - first.t > 0 ? Math.round((s.lineCount - first.n) * 1000 / (now - first.t)) : 0
+}
+
+function snapshot () {
+  const now = Date.now()
+  const running = {}
+  pm.list().forEach(function (p) {
+    if (p.name && !running[p.name]) running[p.name] = p
+  })
+  return {
+    seq: ++seq,
+    now: now,
+    versions: {
+      app: app.getVersion(),
+      pm: pmVersion,
+      electron: process.versions.electron,
+      node: process.versions.node,
+      chrome: process.versions.chrome.split('.')[0]
+    },
+    logsDir: logsDir,
+    dropped: droppedTotal,
+    smoke: args.smoke,
+    api: {
+      port: api.port,
+      status: api.status,
+      ms: api.ms,
+      error: api.error,
+      at: api.at,
+      answer: api.answer,
+      matchesPacked: answerMatchesPacked()
+    },
+    services: SERVICES.map(function (s) {
+      const p = running[s.name] || null
+      rate(s, now)
+      return {
+        name: s.name,
+        kind: s.kind,
+        about: s.about,
+        where: where(p ? p.script : s.options.script),
+        restartAt: s.options.restartAt || null,
+        state: p ? p.state : 'stopped',
+        pid: p ? p.pid : null,
+        restarts: p ? p.restarts : 0,
+        startedAt: p ? p.startedAt : null,
+        nextStartAt: p ? p.nextStartAt : null,
+        lastExit: s.lastExit,
+        // pm.list() is read on the spot, events arrive a moment later: has the 'exit' event of
+        // the exit list() reports arrived yet?
+        exitHeard: !(p && p.lastExit) || Boolean(s.lastExit && s.lastExit.pid === p.lastExit.pid),
+        error: (p && p.error) || s.error,
+        note: s.note,
+        lines: s.lines,
+        lineCount: s.lineCount,
+        rate: s.rate,
+        pending: s.pending
+      }
+    })
+  }
+}
+
+function push () {
+  if (!win || win.isDestroyed() || win.webContents.isLoading()) return null
+  const snap = snapshot()
+  win.webContents.send('status', snap)
+  return snap
+}
+
+ipcMain.on('rendered', function (event, n) {
+  if (typeof n === 'number' && n > renderedSeq) {
+    renderedSeq = n
+    rendered++
+  }
+})
+
+ipcMain.handle('pm:action', function (event, msg) {
+  const s = msg && byName[msg.name]
+  const action = msg && msg.action
+  if (!s || ['start', 'stop', 'restart'].indexOf(action) < 0) {
+    return Promise.resolve({ ok: false, error: 'unknown service or action' })
+  }
+  if (s.pending) return Promise.resolve({ ok: false, error: 'busy' })
+  s.pending = action
+  // A stopped service has left pm.list(): 'restart' then means start it again.
+  const managed = pm.list().some(function (p) { return p.name === s.name })
+  let done
+  if (action === 'stop') done = pm.stop(s.name)
+  else if (managed) done = action === 'restart' ? pm.restart(s.name) : Promise.resolve()
+  else done = startService(s)
+  say(s.name + ': ' + (action === 'stop' || managed ? action : 'start') + ' (from the window)')
+  return done.then(function () {
+    s.pending = null
+    return { ok: true }
+  }, function (err) {
+    s.pending = null
+    s.error = err.message
+    return { ok: false, error: err.message }
+  })
+})
+
+// ---- smoke mode: prove every service works, take the picture, quit --------------------------
+
+let quitting = false
+let phase = 'checking'
+let framingSince = 0
+let targetSeq = 0
+
+function answerMatchesPacked () {
+  const answer = api.answer
+  return Boolean(answer && answer.data && JSON.stringify(answer.data) === JSON.stringify(JSON.parse(packedData)))
+}
+
+function checks () {
+  return {
+    'api answered with the packed data': answerMatchesPacked(),
+    'hello said hello from Python': helloCount >= 1,
+    'flaky was restarted twice': byName.flaky.starts >= 3,
+    'chatty logged 200 lines': byName.chatty.lineCount >= 200 && fileSize(path.join(logsDir, 'chatty.log')) > 0
+  }
+}
+
+function fileSize (file) {
+  try {
+    return fs.statSync(file).size
+  } catch (e) {
+    return 0
+  }
+}
+
+function smokeTick (snap) {
+  if (failed || quitting) return
+  if (Date.now() - startedAt > SMOKE_TIMEOUT) {
+    const c = checks()
+    const missing = Object.keys(c).filter(function (k) { return !c[k] })
+    if (!missing.length) missing.push('the window to show the services (screenshot: ' + phase + ', ' + rendered + ' updates rendered)')
+    fail('no success within ' + SMOKE_TIMEOUT / 1000 + ' s; still waiting for: ' + missing.join('; ') +
+      (api.error ? ' (api: ' + api.error + ')' : ''))
+    return
+  }
+  if (phase === 'checking') {
+    const c = checks()
+    if (Object.keys(c).every(function (k) { return c[k] })) {
+      say('every service works (' + ((Date.now() - startedAt) / 1000).toFixed(1) + ' s): ' + Object.keys(c).join(', '))
+      if (!args.screenshot) return finish()
+      phase = 'framing'
+      framingSince = Date.now()
+    }
+  }
+  // For the picture, wait (a little) for a moment when flaky is counting down to its restart,
+  // with its crash already in the log.
+  if (phase === 'framing' && snap && snap.seq > 2) {
+    const flaky = snap.services.filter(function (s) { return s.name === 'flaky' })[0]
+    const lastLine = flaky.lines[flaky.lines.length - 1]
+    const counting = flaky.state === 'backoff' && flaky.nextStartAt - snap.now > 450 &&
+      flaky.exitHeard && lastLine && lastLine.stream === 'err'
+    if (counting || Date.now() - framingSince > 6000) {
+      targetSeq = snap.seq
+      phase = 'capturing'
+    }
+  }
+  if (phase === 'capturing' && renderedSeq >= targetSeq && rendered >= 2) {
+    phase = 'captured'
+    capture().then(finish, function (err) { fail('screenshot: ' + (err && err.stack ? err.stack : err)) })
+  }
+}
+
+function capture () {
+  return win.webContents.capturePage().then(function (image) {
+    if (image.isEmpty()) throw new Error('capturePage() gave an empty image')
+    const size = image.getSize()
+    fs.mkdirSync(path.dirname(args.screenshot), { recursive: true })
+    fs.writeFileSync(args.screenshot, image.toPNG())
+    say('screenshot ' + args.screenshot + ' (' + size.width + 'x' + size.height + ')')
+  })
+}
+
+function finish () {
+  if (failed || quitting) return
+  quitting = true
+  say('hello said hello ' + helloCount + ' times; flaky started ' + byName.flaky.starts + ' times; chatty logged ' + byName.chatty.lineCount + ' lines')
+  say('service pids: ' + allPids.join(' '))
+  say('quitting: pm stops every service')
+  app.quit()
+}
+
+// ---- startup ------------------------------------------------------------------------------
+
+function main () {
+  logsDir = path.join(app.getPath('userData'), 'logs')
+  fs.mkdirSync(logsDir, { recursive: true })
+  listen()
+  say('elife/pm ' + pmVersion + ' on Electron ' + process.versions.electron + (args.smoke ? ', smoke run' : '') + '; logs in ' + logsDir)
+  createWindow()
+  return Promise.all(SERVICES.map(startService)).then(function (infos) {
+    say('started ' + infos.map(function (p) { return p.name + ' (pid ' + p.pid + ')' }).join(', '))
+    setInterval(function () {
+      const snap = push()
+      if (args.smoke) smokeTick(snap)
+    }, TICK)
+    setInterval(fetchApi, 2000)
+  }, function (err) {
+    fail('a service did not start: ' + err.message)
+  })
+}
+
+if (pm) {
+  if (args.smoke) {
+    setTimeout(function () {
+      if (!quitting) fail('no success within ' + SMOKE_TIMEOUT / 1000 + ' s (the app did not get going)')
+    }, SMOKE_TIMEOUT + 5000).unref()
+  }
+  app.whenReady().then(main)
+  app.on('window-all-closed', function () {
+    quitting = true
+    app.quit()
+  })
+  app.on('quit', function (event, code) {
+    const left = pm.list().length
+    if (left) console.error('demo: ' + left + ' services still listed at quit')
+    else say('all services stopped; bye' + (args.smoke ? ' (' + ((Date.now() - startedAt) / 1000).toFixed(1) + ' s)' : ''))
+  })
+}

@@ -1,0 +1,286 @@
+#!/usr/bin/env node
+'use strict'
+// `npm run demo`: the demo app (examples/demo) packaged the way an app ships and run on a real
+// Electron 9.4.1.
+//
+//   npm run demo                                   the status window, until you close it
+//   npm run demo -- --smoke [--screenshot FILE]    run until every service has shown it works,
+//                                                  save the window as a PNG, quit; exit 0 or 1
+//   options: --keep (keep the staging directory)
+//
+// Steps: build the addon if it is missing; `npm pack` this package; install the tarball into a
+// staging copy of examples/demo (so a broken "files" list breaks the demo too); pack that into
+// <staging>/resources/app.asar with *.node and *.py unpacked; run Electron on the archive
+// (under `xvfb-run -a` when there is no DISPLAY); exit with Electron's code.
+//
+// The staging directory is removed at the end; after a failed run it is kept (its user-data/
+// logs hold every service's log) and its path printed.
+
+const childProcess = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const { electronPath } = require('./electron-path')
+
+const ROOT = path.join(__dirname, '..')
+const APP_SRC = path.join(ROOT, 'examples', 'demo')
+const ADDON = 'pm.linux-x64-gnu.node'
+/** What the archive leaves outside: the addon (Node cannot load it from inside) and Python. */
+const UNPACK = '{*.node,*.py}'
+/** Kill Electron if it is still running after this long in a smoke run (it has its own 60 s). */
+const SMOKE_KILL_AFTER = 120000
+
+const t0 = Date.now()
+
+function say (msg) {
+  process.stdout.write(`demo.js: ${msg}\n`)
+}
+
+function usage () {
+  return 'usage: node scripts/demo.js [--smoke] [--screenshot FILE] [--keep]'
+}
+
+function parseArgs (argv) {
+  const out = { smoke: false, screenshot: null, keep: false }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--smoke') out.smoke = true
+    else if (a === '--keep') out.keep = true
+    else if (a === '--screenshot') {
+      if (i + 1 >= argv.length) throw new Error('--screenshot needs a file name\n' + usage())
+      out.screenshot = argv[++i]
+    } else if (a.startsWith('--screenshot=')) out.screenshot = a.slice('--screenshot='.length)
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(usage() + '\n')
+      process.exit(0)
+    } else throw new Error(`unknown argument ${JSON.stringify(a)}\n${usage()}`)
+  }
+  if (out.screenshot !== null) {
+    if (!out.screenshot) throw new Error('--screenshot needs a file name')
+    // `npm run demo` runs in the package root; a relative name means the directory npm was run
+    // from (INIT_CWD).
+    const base = process.env.npm_lifecycle_event === 'demo' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd()
+    out.screenshot = path.resolve(base, out.screenshot)
+    if (!out.smoke) say('note: --screenshot is only taken in a --smoke run')
+  }
+  return out
+}
+
+function run (cmd, args, options) {
+  const r = childProcess.spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options })
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`)
+  if (r.status !== 0) {
+    const out = `${r.stderr || ''}${r.stdout || ''}`.trim().split('\n').slice(-20).join('\n')
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status === null ? r.signal : r.status})${out ? '\n' + out : ''}`)
+  }
+  return r.stdout
+}
+
+// ---- 1. the addon --------------------------------------------------------------------------
+
+function ensureAddon () {
+  if (fs.existsSync(path.join(ROOT, ADDON))) return
+  say(`${ADDON} is missing: npm run build`)
+  const r = childProcess.spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  if (r.status !== 0 || !fs.existsSync(path.join(ROOT, ADDON))) {
+    throw new Error(`npm run build failed (exit ${r.status}); the demo needs ${ADDON}`)
+  }
+}
+
+// ---- 2. the package, as published ------------------------------------------------------------
+
+function packPackage (dir) {
+  fs.mkdirSync(dir, { recursive: true })
+  const out = run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT })
+  let info
+  try {
+    info = JSON.parse(out.slice(out.indexOf('[')))[0]
+  } catch (e) {
+    throw new Error('npm pack printed no JSON: ' + out.slice(0, 500))
+  }
+  const tgz = path.join(dir, info.filename)
+  if (!fs.existsSync(tgz)) throw new Error(`npm pack reported ${info.filename} but ${tgz} does not exist`)
+  return { tgz, files: info.files.map((f) => f.path), size: info.size }
+}
+
+// ---- 3. the app, staged and packed ----------------------------------------------------------
+
+function stageApp (appDir, tgz) {
+  fs.cpSync(APP_SRC, appDir, {
+    recursive: true,
+    filter: (src) => !/[\\/](node_modules|logs)$/.test(src) && !src.endsWith('.log')
+  })
+  // The app depends on elife as an app would; here, on the tarball just packed.
+  const pkgFile = path.join(appDir, 'package.json')
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8'))
+  pkg.dependencies = { ...pkg.dependencies, elife: 'file:' + tgz }
+  fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n')
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', '--omit=dev',
+    '--loglevel=error'], { cwd: appDir })
+  for (const needed of ['package.json', 'pm.js', 'index.js', 'lib', ADDON, path.join('python', 'elife_pm', '__init__.py')]) {
+    if (!fs.existsSync(path.join(appDir, 'node_modules', 'elife', needed))) {
+      // Not fatal here: the app reports what fails, as it would for a user of the package.
+      say(`WARNING: the installed package has no ${needed} (check "files" in package.json)`)
+    }
+  }
+}
+
+async function packApp (appDir, resources) {
+  fs.mkdirSync(resources, { recursive: true })
+  const asar = await import('@electron/asar')
+  const archive = path.join(resources, 'app.asar')
+  await asar.createPackageWithOptions(appDir, archive, { unpack: UNPACK })
+  return archive
+}
+
+// ---- 4. Electron ------------------------------------------------------------------------------
+
+// The environment Electron starts with: ours, minus what would change how it runs.
+function electronEnv (extra) {
+  const env = { ...process.env, ...extra }
+  for (const k of ['ELECTRON_RUN_AS_NODE', 'ELECTRON_NO_ASAR', 'NODE_OPTIONS', 'NODE_CHANNEL_FD',
+    'NODE_CHANNEL_SERIALIZATION_MODE', 'ELIFE_PM_PARENT', 'NODE_TEST_CONTEXT']) {
+    delete env[k]
+  }
+  return env
+}
+
+function checkXvfbRun () {
+  const r = childProcess.spawnSync('xvfb-run', ['--help'], { stdio: 'ignore' })
+  if (r.error) {
+    throw new Error(`there is no DISPLAY and no xvfb-run (${r.error.message}); Electron's main process needs a ` +
+      'display: install xvfb (scripts/install-system-deps.sh, or apt-get install xvfb), or set DISPLAY')
+  }
+}
+
+let child = null
+
+function launch (electron, archive, appArgs, env, cwd) {
+  const headless = !process.env.DISPLAY
+  const cmd = headless ? 'xvfb-run' : electron
+  const electronArgs = ['--no-sandbox', archive, ...appArgs]
+  const args = headless ? ['-a', electron, ...electronArgs] : electronArgs
+  return new Promise((resolve) => {
+    let stderrTail = ''
+    // Its own process group: a timeout or Ctrl+C reaches Electron and Xvfb together.
+    child = childProcess.spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.on('data', (d) => process.stdout.write(d))
+    child.stderr.on('data', (d) => {
+      process.stderr.write(d)
+      stderrTail = (stderrTail + d).slice(-4000)
+    })
+    child.on('error', (err) => resolve({ code: null, signal: null, error: err, stderrTail }))
+    child.on('close', (code, signal) => resolve({ code, signal, stderrTail }))
+  })
+}
+
+function killChild (signal) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch (e) {}
+}
+
+// Electron itself: our child, or xvfb-run's.
+function electronPids () {
+  if (!child) return []
+  const pids = [child.pid]
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[1]) === child.pid && /\(electron\)/.test(stat)) pids.push(Number(name))
+    } catch (e) {}
+  }
+  return pids
+}
+
+// Asks Electron to quit (it turns SIGTERM into app.quit(): pm stops every service); xvfb-run
+// then ends its Xvfb. Signalling the whole group would take the display away mid-quit.
+function askToQuit () {
+  const pids = electronPids()
+  const target = pids.length > 1 ? pids.slice(1) : pids
+  for (const pid of target) {
+    try {
+      process.kill(pid, 'SIGTERM')
+    } catch (e) {}
+  }
+}
+
+async function main () {
+  const opts = parseArgs(process.argv.slice(2))
+  ensureAddon()
+  const electron = electronPath()
+  if (!process.env.DISPLAY) checkXvfbRun()
+
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'elife-demo-'))
+  say(`staging ${staging}`)
+  let keep = opts.keep
+  let code = 1
+  try {
+    const pack = packPackage(path.join(staging, 'pack'))
+    say(`packed ${path.basename(pack.tgz)} (${pack.files.length} files, ${Math.round(pack.size / 1024)} kB)`)
+    const appDir = path.join(staging, 'app')
+    stageApp(appDir, pack.tgz)
+    const archive = await packApp(appDir, path.join(staging, 'resources'))
+    say(`packed the app into ${archive} (${UNPACK} unpacked) in ${((Date.now() - t0) / 1000).toFixed(1)} s; starting Electron`)
+
+    const appArgs = []
+    if (opts.smoke) appArgs.push('--smoke')
+    if (opts.screenshot) appArgs.push('--screenshot', opts.screenshot)
+    // Smoke runs keep their userData (logs, pm's state) in the staging directory.
+    const env = electronEnv(opts.smoke ? { ELIFE_DEMO_USER_DATA: path.join(staging, 'user-data') } : {})
+
+    let timer = null
+    if (opts.smoke) {
+      timer = setTimeout(() => {
+        process.stderr.write(`demo.js: Electron still running after ${SMOKE_KILL_AFTER / 1000} s: killing it\n`)
+        killChild('SIGKILL')
+      }, SMOKE_KILL_AFTER)
+    }
+    let r
+    for (let attempt = 1; ; attempt++) {
+      r = await launch(electron, archive, appArgs, env, staging)
+      // `xvfb-run -a` picks a display number without a lock: a concurrent run can take it first.
+      if (r.code === 1 && /Xvfb failed to start/.test(r.stderrTail) && attempt < 3) {
+        say('Xvfb failed to start (display taken?): trying again')
+        continue
+      }
+      break
+    }
+    clearTimeout(timer)
+    child = null
+    if (r.error) throw new Error(`could not start Electron: ${r.error.message}`)
+    code = r.code === null ? 1 : r.code
+    const took = ((Date.now() - t0) / 1000).toFixed(1)
+    if (code === 0) say(`Electron exited 0 after ${took} s in all`)
+    else {
+      say(`Electron exited with ${r.code === null ? 'signal ' + r.signal : 'code ' + r.code} after ${took} s`)
+      keep = true
+    }
+  } finally {
+    if (keep) say(`kept ${staging}` + (opts.smoke ? ` (the services' logs are in ${path.join(staging, 'user-data', 'logs')})` : ''))
+    else fs.rmSync(staging, { recursive: true, force: true })
+  }
+  return code
+}
+
+// Ctrl+C or a kill: Electron turns SIGTERM into a quit (pm stops every service), then we clean up.
+let signalled = 0
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    signalled++
+    if (!child) process.exit(128 + os.constants.signals[signal])
+    else if (signalled === 1) askToQuit()
+    else killChild('SIGKILL') // a second Ctrl+C: no more waiting (pm's death signal still stops the services)
+  })
+}
+
+main().then((code) => {
+  process.exitCode = code
+}, (err) => {
+  process.stderr.write(`demo.js: ${err && err.message ? err.message : err}\n`)
+  process.exitCode = 1
+})
