@@ -94,3 +94,27 @@ test("a killed main process closes the channel: the service's onstopping runs an
   await waitFor('service onstopping', () => run.read('a.stopped'), 5000)
   assert.deepStrictEqual(await survivors([pids[0]]), [])
 })
+
+test('the last exit event reaches a script that waits only for events', async () => {
+  // pm's event function is weak: JS keeps the loop alive while a service lives or an event is
+  // undelivered. Here every exit event is queued while the JS thread is busy and nothing runs
+  // any more by the time it is free. (That a service counts as alive until its last event is
+  // emitted, which closes the narrower race, is tests/supervisor.rs.)
+  const code = `
+    const pm = require(${JSON.stringify(ROOT)})
+    const N = 8
+    let exits = 0
+    pm.on('exit', () => { if (++exits === N) console.log('all exits seen') })
+    const starts = []
+    for (let i = 0; i < N; i++) {
+      starts.push(pm.start({ script: ${JSON.stringify(path.join(FIXTURES, 'printer.js'))}, args: ['ansi'], restartAt: [], log: '/dev/null' }))
+    }
+    Promise.all(starts).then(() => {
+      // Keep the JS thread busy while every service ends, so all their events queue up.
+      const until = Date.now() + 1500
+      while (Date.now() < until) {}
+    })`
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 20000 })
+  assert.strictEqual(r.status, 0, r.stderr)
+  assert.match(r.stdout, /all exits seen/, 'the process ended before its last exit event')
+})

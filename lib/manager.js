@@ -24,7 +24,7 @@ const keepAlive = setInterval(function () {}, 0x7fffffff)
 keepAlive.unref()
 
 function updateKeepAlive () {
-  if (native.alive() > 0) keepAlive.ref()
+  if (native.busy()) keepAlive.ref()
   else keepAlive.unref()
 }
 

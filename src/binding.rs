@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
@@ -26,6 +27,10 @@ type Resolver = Box<dyn FnOnce(Env) -> Result<Value> + Send>;
 
 static SUPERVISOR: OnceLock<Arc<Supervisor>> = OnceLock::new();
 static EVENTS: RwLock<Option<EventCallback>> = RwLock::new(None);
+/// Events sent to JS and not yet delivered. The event function is weak, so its queue alone
+/// would not keep Node running: JS keeps its loop alive while this is above zero too, or the
+/// last `exit` event could be lost when the process has nothing else to do.
+static UNDELIVERED: AtomicUsize = AtomicUsize::new(0);
 
 fn supervisor() -> Result<&'static Arc<Supervisor>> {
     SUPERVISOR
@@ -39,8 +44,11 @@ fn emit(event: Event) {
     };
     if let Ok(guard) = EVENTS.read() {
         if let Some(cb) = guard.as_ref() {
+            UNDELIVERED.fetch_add(1, Ordering::SeqCst);
             // Closing means JS is gone (the environment is tearing down): nothing to tell.
-            let _ = cb.call(value, ThreadsafeFunctionCallMode::NonBlocking);
+            if cb.call(value, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
+                UNDELIVERED.fetch_sub(1, Ordering::SeqCst);
+            }
         }
     }
 }
@@ -94,7 +102,11 @@ pub fn init(
         .build_threadsafe_function::<Value>()
         .weak::<true>()
         .callee_handled::<false>()
-        .build_callback(|ctx| Ok(ctx.value))?;
+        .build_callback(|ctx| {
+            // On the JS thread, just before the listener runs.
+            UNDELIVERED.fetch_sub(1, Ordering::SeqCst);
+            Ok(ctx.value)
+        })?;
     *EVENTS.write().unwrap_or_else(|e| e.into_inner()) = Some(callback);
     if SUPERVISOR.get().is_none() {
         // Created here, on the JS thread: the spawner thread inherits its normal priority.
@@ -233,9 +245,9 @@ pub fn list() -> Result<Value> {
     Ok(to_value(&supervisor()?.list()))
 }
 
-/// How many services are running or waiting to restart; JS keeps its event loop alive while
-/// this is above zero.
+/// Whether pm has a reason to keep the event loop alive: a service running or waiting to
+/// restart, or an event on its way to JS.
 #[napi(catch_unwind)]
-pub fn alive() -> Result<u32> {
-    Ok(supervisor()?.alive() as u32)
+pub fn busy() -> Result<bool> {
+    Ok(supervisor()?.alive() > 0 || UNDELIVERED.load(Ordering::SeqCst) > 0)
 }

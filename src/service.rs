@@ -64,6 +64,11 @@ pub struct Info {
     pub next_start_at: Option<f64>,
     /// Why the process is errored, if it is.
     pub error: Option<String>,
+    /// The service's task has ended, after its last event was emitted. Until then it counts as
+    /// alive: JS keeps its event loop running while any service is alive or any event is
+    /// undelivered, so there is no moment when neither holds and a last event is lost.
+    #[serde(skip)]
+    pub ended: bool,
 }
 
 /// The shared handle on one service.
@@ -89,6 +94,7 @@ impl Entry {
             last_exit: None,
             next_start_at: None,
             error: None,
+            ended: false,
         };
         Entry {
             id,
@@ -103,18 +109,20 @@ impl Entry {
         self.status.borrow().clone()
     }
 
-    pub fn state(&self) -> State {
-        self.status.borrow().state
+    /// Whether the service's task still runs (or is about to restart it).
+    pub fn is_alive(&self) -> bool {
+        !self.status.borrow().ended
     }
 
     pub fn request_stop(&self) {
         self.stop.send_replace(true);
     }
 
-    /// Resolves once pm is done with the process (every line it printed is written).
+    /// Resolves once pm is done with the process: every line it printed is written and every
+    /// event about it emitted.
     pub async fn finished(&self) -> Info {
         let mut rx = self.status.subscribe();
-        let info = rx.wait_for(|i| i.state.is_final()).await;
+        let info = rx.wait_for(|i| i.ended).await;
         info.map(|i| i.clone()).unwrap_or_else(|_| self.info())
     }
 
@@ -137,8 +145,8 @@ fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Marks the entry errored if its task ends without saying how (a panic), so that nobody
-/// waits on it for ever.
+/// Marks the entry ended when its task returns, after its last event; and errored if the task
+/// ended without saying how (a panic), so that nobody waits on it for ever.
 struct FinalGuard(Arc<Entry>);
 
 impl Drop for FinalGuard {
@@ -152,6 +160,7 @@ impl Drop for FinalGuard {
                     .get_or_insert_with(|| "supervisor task ended".into());
             });
         }
+        self.0.set(|i| i.ended = true);
     }
 }
 

@@ -111,10 +111,7 @@ impl Supervisor {
 
     /// How many services pm is still running or about to restart.
     pub fn alive(&self) -> usize {
-        self.entries()
-            .iter()
-            .filter(|e| !e.state().is_final())
-            .count()
+        self.entries().iter().filter(|e| e.is_alive()).count()
     }
 
     /// Ends what killed runs of this app left behind (recorded in `dir`), then keeps this run's
