@@ -14,6 +14,7 @@ const childProcess = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const { sleep, cmdline, describePid, isAlive } = require('./helpers')
 
 const ROOT = path.join(__dirname, '..')
 /** npm pack, npm install, asar and the smoke run itself (which gives up after 60 s). */
@@ -25,39 +26,12 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'elife-pm-demo-test-'))
 let child = null
 let reported = { pids: [], staging: null }
 
-function sleep (ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-function procState (pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0]
-  } catch (e) {
-    return null
-  }
-}
-
-function cmdline (pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()
-  } catch (e) {
-    return ''
-  }
-}
-
-/** A live process (a zombie, exited but not yet reaped, does not count). */
-function alive (pid) {
-  const state = procState(pid)
-  return state !== null && state !== 'Z'
-}
-
 /** Every live process whose command line names the staging directory: Electron, its services. */
 function stagingProcesses (staging) {
   const found = []
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue
-    if (cmdline(name).includes(staging) && alive(name)) found.push(Number(name))
+    if (cmdline(name).includes(staging) && isAlive(name)) found.push(Number(name))
   }
   return found
 }
@@ -66,11 +40,11 @@ async function leftovers (pids, staging) {
   const until = Date.now() + GONE_WITHIN
   let left
   for (;;) {
-    left = [...new Set([...pids.filter(alive), ...(staging ? stagingProcesses(staging) : [])])]
+    left = [...new Set([...pids.filter(isAlive), ...(staging ? stagingProcesses(staging) : [])])]
     if (left.length === 0 || Date.now() > until) break
     await sleep(50)
   }
-  return left.map((pid) => ({ pid, state: procState(pid), cmdline: cmdline(pid) }))
+  return left.map(describePid)
 }
 
 function runDemo (args) {

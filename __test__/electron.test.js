@@ -18,6 +18,7 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const { sleep, procState, describePid, isAlive } = require('./helpers')
 
 const { electronPath, ELECTRON_VERSION } = require('../scripts/electron-path')
 
@@ -49,36 +50,6 @@ const spawned = []
 
 // ---- helpers -------------------------------------------------------------------------------
 
-function sleep (ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-function procState (pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0]
-  } catch (e) {
-    return null
-  }
-}
-
-function exists (pid) {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return e.code !== 'ESRCH'
-  }
-}
-
-function describePid (pid) {
-  let cmdline = ''
-  try {
-    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()
-  } catch (e) {}
-  return { pid, state: procState(pid), cmdline }
-}
-
 /** Every process whose environment carries this run's token: Electron and all it started. */
 function tokenHolders (token) {
   const needle = `PM_TEST_TOKEN=${token}`
@@ -96,17 +67,11 @@ function tokenHolders (token) {
   return found
 }
 
-/** Gone, or a zombie (exited, not yet reaped by whoever inherited it). */
-function dead (pid) {
-  const state = procState(pid)
-  return state === null || state === 'Z' || !exists(pid)
-}
-
 /** The pids of `pids` still alive (not zombies) after waiting up to `ms` for them to die. */
 async function survivors (pids, ms) {
   const until = Date.now() + ms
   for (;;) {
-    const left = pids.filter((pid) => !dead(pid))
+    const left = pids.filter(isAlive)
     if (left.length === 0 || Date.now() > until) return left.map(describePid)
     await sleep(25)
   }
@@ -140,7 +105,7 @@ async function leftovers (pids, token, within = GONE_WITHIN) {
   const until = Date.now() + within
   let left
   for (;;) {
-    left = [...new Set([...pids.filter(exists), ...tokenHolders(token)])]
+    left = [...new Set([...pids.filter(isAlive), ...tokenHolders(token)])]
     if (left.length === 0 || Date.now() > until) break
     await sleep(25)
   }
@@ -751,14 +716,14 @@ test('the Electron main process SIGKILLed with Node, Python and shell services: 
   // The shell service's own child is out of the death signal's reach, and nobody killed its
   // group: it lives on (documented), until the next start.
   const leftover = services.family.grandchildPid
-  assert.ok(!dead(leftover), `the family grandchild ${leftover} should still be running\n` + why1)
+  assert.ok(isAlive(leftover), `the family grandchild ${leftover} should still be running\n` + why1)
 
   let second = null
   const next = await runScenario('mixed-hold', (ready, run) => {
     second = (async () => {
       const leftoverLeft = await survivors([leftover], 2000)
       const newPids = readyPids(ready)
-      const newDead = newPids.filter(dead)
+      const newDead = newPids.filter((pid) => !isAlive(pid))
       const records = runRecords(userData)
       release(run)
       return { leftoverLeft, newPids, newDead, records }
@@ -789,7 +754,7 @@ test('a second copy of the app with the same userData, started while the first r
         const aPids = readyPids(readyA)
         const result = {
           aPids,
-          aDead: aPids.filter(dead).map(describePid),
+          aDead: aPids.filter((pid) => !isAlive(pid)).map(describePid),
           bPids: readyPids(readyB),
           records: runRecords(userData),
           aEvents: readEvents(runA.out)

@@ -26,19 +26,33 @@ async function waitFor (what, fn, timeout = 10000) {
   }
 }
 
-function isAlive (pid) {
-  try {
-    process.kill(pid, 0)
-  } catch (e) {
-    return e.code === 'EPERM'
-  }
-  // A zombie still answers kill(0); it is gone for our purposes.
+/** The process's state letter from /proc (R, S, Z, ...), or null when there is none. */
+function procState (pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+    return stat.slice(stat.lastIndexOf(')') + 2)[0]
   } catch (e) {
-    return false
+    return null
   }
+}
+
+function cmdline (pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()
+  } catch (e) {
+    return ''
+  }
+}
+
+/** For failure messages: what a process is. */
+function describePid (pid) {
+  return { pid, state: procState(pid), cmdline: cmdline(pid) }
+}
+
+/** A live process; a zombie (exited, not yet reaped by whoever inherited it) does not count. */
+function isAlive (pid) {
+  const state = procState(pid)
+  return state !== null && state !== 'Z'
 }
 
 function readLines (file) {
@@ -56,4 +70,4 @@ async function survivors (pids, timeout = 3000) {
   return pids.filter(isAlive)
 }
 
-module.exports = { FIXTURES, ROOT, tmpdir, sleep, waitFor, isAlive, readLines, survivors }
+module.exports = { FIXTURES, ROOT, tmpdir, sleep, waitFor, procState, cmdline, describePid, isAlive, readLines, survivors }
