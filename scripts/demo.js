@@ -16,10 +16,10 @@
 // The staging directory is removed at the end; after a failed run it is kept (its user-data/
 // logs hold every service's log) and its path printed.
 
-const childProcess = require('node:child_process')
-const fs = require('node:fs')
-const os = require('node:os')
-const path = require('node:path')
+const childProcess = require('child_process')
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
 
 const { electronPath } = require('./electron-path')
 
