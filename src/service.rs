@@ -153,16 +153,22 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
     let mut stop_rx = entry.stop.subscribe();
     let mut running: Option<Running> = None;
 
-    // A restart waits for its old self to be gone; a stop meanwhile means it never spawns.
+    // A restart waits for its old self to be gone; a stop meanwhile means it never spawns,
+    // and it still ends only after its old self, so that whoever waits for it (stop, restart)
+    // finds nothing running.
     let old_ones_gone = async {
         for old in &entry.after {
             old.finished().await;
         }
-        ctx.swept().await;
     };
     let mut step = tokio::select! {
-        _ = old_ones_gone => machine.begin(),
-        _ = stop_requested(&mut stop_rx) => machine.on(Input::StopRequested),
+        _ = async { old_ones_gone.await; ctx.swept().await } => machine.begin(),
+        _ = stop_requested(&mut stop_rx) => {
+            for old in &entry.after {
+                old.finished().await;
+            }
+            machine.on(Input::StopRequested)
+        }
     };
     loop {
         // The state first, then the events that report it, then the caller.
