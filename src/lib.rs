@@ -11,6 +11,7 @@ pub mod ansi;
 pub mod asar;
 pub mod backoff;
 pub mod context;
+pub(crate) mod electron_fuse;
 pub mod events;
 pub mod ipc;
 pub mod launch;
