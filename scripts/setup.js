@@ -70,7 +70,7 @@ function systemPackages () {
     process.stderr.write((r.stderr || '').trim() + '\n')
     return 'not checked (no dpkg/apt-get)'
   }
-  var missing = r.stdout.trim().split('\n').join(', ')
+  var missing = r.stdout.trim().split('\n').join(', ').replace(/\|/g, ' or ')
   var isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (!isRoot) {
     throw stop('Electron needs Debian packages that are missing (' + missing + '). Install them with:\n\n' +
