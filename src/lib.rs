@@ -12,6 +12,7 @@ pub mod asar;
 pub mod backoff;
 pub mod clock;
 pub mod context;
+pub(crate) mod electron_fuse;
 pub mod events;
 pub mod ipc;
 pub mod keep_alive;
