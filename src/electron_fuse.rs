@@ -52,6 +52,7 @@ fn answer(binary: &Path) -> Answer {
 }
 
 /// Starts reading `binary`'s fuse in the background.
+#[cfg_attr(test, allow(dead_code))] // called by the N-API layer, which unit tests do not build
 pub(crate) fn prefetch(binary: &Path) {
     answer(binary);
 }
