@@ -9,6 +9,7 @@ const os = require('os')
 const path = require('path')
 const crypto = require('crypto')
 const native = require('./native')
+const plainData = require('./plain-data')
 
 /** How long the main process's onstopping handlers may take at quit, in ms. */
 const QUIT_HANDLERS_TIMEOUT = 5000
@@ -101,16 +102,6 @@ function isFile (p) {
   }
 }
 
-// Top-level `undefined` values (`{ name: maybeName }`) mean "not given".
-function definedOnly (options) {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) return options
-  const out = {}
-  Object.keys(options).forEach(function (k) {
-    if (options[k] !== undefined) out[k] = options[k]
-  })
-  return out
-}
-
 function settle (promise) {
   return promise.then(function (value) {
     updateKeepAlive()
@@ -141,6 +132,7 @@ function defaultStateDir () {
 }
 
 function configure (options) {
+  options = plainData('pm.configure', options)
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError('pm.configure: expected an object such as { stateDir }')
   }
@@ -170,7 +162,7 @@ function sweepOnce () {
 function start (options) {
   installQuitHooks()
   sweepOnce()
-  const started = native.start(definedOnly(options), isFile)
+  const started = native.start(plainData('pm.start', options), isFile)
   keepAlive.ref()
   return settle(started)
 }
@@ -180,13 +172,13 @@ function target (t) {
 }
 
 function stop (t) {
-  return settle(native.stop(target(t)))
+  return settle(native.stop(plainData('pm.stop', target(t), 'target')))
 }
 
 function restart (t) {
   installQuitHooks()
   sweepOnce()
-  return settle(native.restart(target(t)))
+  return settle(native.restart(plainData('pm.restart', target(t), 'target')))
 }
 
 function stopall () {

@@ -23,7 +23,7 @@ impl Context {
         Context {
             spawner,
             host,
-            logs: LogWriters::default(),
+            logs: LogWriters::new(events.clone()),
             tap: Arc::default(),
             record: RunRecord::default(),
             events,
