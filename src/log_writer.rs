@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::events::{Event, EventSink};
-use crate::os::fs::{self, FileId, PartialWrite};
+use crate::os::log_file::{self as fs, FileId, PartialWrite};
 
 /// Where lines go.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -27,7 +27,7 @@
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::{channel, fs, priority, procinfo, signals, spawn, spawner};
+pub use unix::{channel, log_file, priority, procinfo, signals, spawn, spawner};
 
 #[cfg(not(unix))]
 compile_error!("elife/pm supports Unix only for now; the Windows plan is in src/os/mod.rs");
