@@ -75,15 +75,6 @@ where
     Ok(promise)
 }
 
-fn is_executable(p: &std::path::Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: c is a valid NUL-terminated path.
-    p.is_file() && unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0
-}
-
 fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
@@ -166,7 +157,7 @@ pub fn start<'env>(
     let var = |k: &str| std::env::var(k).ok();
     let probe = Probe {
         var: &var,
-        is_executable: &is_executable,
+        is_executable: &crate::os::fs::is_executable,
         cwd: &cwd,
     };
     let launch = launch::plan(&spec, sup.host(), &probe).map_err(invalid)?;

@@ -5,7 +5,7 @@ use crate::events::{Event, EventSink};
 use crate::launch::Host;
 use crate::log_tap::LogTap;
 use crate::log_writer::LogWriters;
-use crate::os::spawner::Spawner;
+use crate::os::Spawner;
 use crate::run_record::RunRecord;
 use std::sync::Arc;
 

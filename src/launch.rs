@@ -7,7 +7,6 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::options::{OptionError, ScriptKind, StartSpec};
-use crate::os::channel;
 use crate::which;
 
 /// Set in every service pm starts, to the main process's pid. pm's child-side code (index.js,
@@ -92,7 +91,10 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &Probe) -> Result<Launch, Opti
     let mut args: Vec<OsString> = vec![spec.script.clone().into_os_string()];
     args.extend(spec.args.iter().map(OsString::from));
     let channel_env = [
-        ("NODE_CHANNEL_FD".to_string(), channel::CHILD_FD.to_string()),
+        (
+            "NODE_CHANNEL_FD".to_string(),
+            crate::os::CHILD_FD.to_string(),
+        ),
         (
             "NODE_CHANNEL_SERIALIZATION_MODE".to_string(),
             "json".to_string(),

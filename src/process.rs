@@ -1,46 +1,30 @@
 //! One spawned instance of a service: its output pumps, its IPC channel, and the stop sequence
 //! (the polite request, then SIGKILL to the whole process group after the grace period).
 
-use std::os::unix::process::ExitStatusExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::process::Child;
 use tokio::task::JoinHandle;
 
 use crate::context::Context;
 use crate::events::Event;
-use crate::ipc::{self, FromChild};
+use crate::ipc::{self, Decoder, FromChild};
 use crate::launch::Launch;
 use crate::log_format::{LineFormat, Stream};
 use crate::log_tap::TapSource;
 use crate::log_writer::{Destination, Writer};
 use crate::options::StartSpec;
-use crate::os::channel::Channel;
-use crate::os::signals;
+use crate::os::{Channel, Exit, Killer, Process};
 use crate::output::Pump;
 
 /// How long output may keep flowing after a process is gone (a descendant that left the
 /// process group may hold the pipe open); past that the rest is abandoned.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
-/// How a process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Exit {
-    pub code: Option<i32>,
-    pub signal: Option<i32>,
-}
-
-impl Exit {
-    pub fn clean(&self) -> bool {
-        self.code == Some(0)
-    }
-}
-
 pub struct Running {
     pub pid: u32,
-    child: Child,
+    process: Process,
     channel: Option<Channel>,
     /// Set once the service said it handles the stop request itself (it registered
     /// `onstopping`); until then a stop is a SIGTERM.
@@ -86,23 +70,22 @@ impl Running {
             let events = ctx.clone_sink();
             let name = spec.name.clone();
             tokio::spawn(async move {
-                channel
-                    .read_messages(|m| match m {
-                        FromChild::HandlesStop => flag.store(true, Ordering::SeqCst),
-                        FromChild::Message(message) => events(Event::Message {
-                            id,
-                            name: name.clone(),
-                            pid,
-                            message,
-                        }),
-                    })
-                    .await
+                read_messages(&channel, |m| match m {
+                    FromChild::HandlesStop => flag.store(true, Ordering::SeqCst),
+                    FromChild::Message(message) => events(Event::Message {
+                        id,
+                        name: name.clone(),
+                        pid,
+                        message,
+                    }),
+                })
+                .await
             })
         });
 
         Ok(Running {
             pid,
-            child: spawned.child,
+            process: spawned.process,
             channel: spawned.channel,
             handles_stop,
             pumps,
@@ -112,17 +95,11 @@ impl Running {
     }
 
     pub async fn wait(&mut self) -> Exit {
-        match self.child.wait().await {
-            Ok(status) => Exit {
-                code: status.code(),
-                signal: status.signal(),
-            },
-            // Only if the pidfd could not be polled: treat as gone.
-            Err(_) => Exit {
-                code: None,
-                signal: None,
-            },
-        }
+        self.process.wait().await
+    }
+
+    pub fn killer(&self) -> Killer {
+        self.process.killer()
     }
 
     /// Asks the service to stop and waits up to `grace` before killing its process group.
@@ -135,12 +112,12 @@ impl Running {
                 .as_ref()
                 .is_some_and(|c| c.send_now(&ipc::stop_request()).is_ok());
         if !asked {
-            signals::to_process(self.pid, libc::SIGTERM);
+            self.process.terminate();
         }
         match tokio::time::timeout(grace, self.wait()).await {
             Ok(exit) => exit,
             Err(_) => {
-                signals::to_group(self.pid, libc::SIGKILL);
+                self.killer().kill_tree();
                 self.wait().await
             }
         }
@@ -149,7 +126,7 @@ impl Running {
     /// After the process exited: kills what is left of its group, lets the output drain and
     /// waits until every line is written.
     pub async fn finish(mut self) {
-        signals::to_group(self.pid, libc::SIGKILL);
+        self.killer().kill_tree();
         if let Some(l) = self.listener.take() {
             l.abort();
         }
@@ -162,6 +139,15 @@ impl Running {
         for w in &self.writers {
             w.flush().await;
         }
+    }
+}
+
+/// Reads messages until the child closes its end of the channel.
+async fn read_messages(channel: &Channel, mut on_message: impl FnMut(FromChild)) {
+    let mut decoder = Decoder::default();
+    let mut buf = vec![0u8; 16 * 1024];
+    while let Ok(n @ 1..) = channel.read(&mut buf).await {
+        decoder.push(&buf[..n], &mut on_message);
     }
 }
 

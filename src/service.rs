@@ -15,8 +15,8 @@ use crate::context::Context;
 use crate::events::Event;
 use crate::launch::Launch;
 use crate::options::StartSpec;
-use crate::os::signals;
-use crate::process::{Exit, Running};
+use crate::os::{Exit, Killer};
+use crate::process::Running;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -79,6 +79,8 @@ pub struct Entry {
     pub launch: Arc<Launch>,
     status: watch::Sender<Info>,
     stop: watch::Sender<bool>,
+    /// Ends the current process's tree; set while a process runs.
+    killer: std::sync::Mutex<Option<Killer>>,
 }
 
 impl Entry {
@@ -102,6 +104,7 @@ impl Entry {
             launch,
             status: watch::Sender::new(info),
             stop: watch::Sender::new(false),
+            killer: std::sync::Mutex::new(None),
         }
     }
 
@@ -128,8 +131,13 @@ impl Entry {
 
     /// Kills the current process group at once, from any thread: the last resort at exit.
     pub fn kill_now(&self) {
-        if let Some(pid) = self.status.borrow().pid {
-            signals::to_group(pid, libc::SIGKILL);
+        if let Some(k) = self
+            .killer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            k.kill_tree();
         }
     }
 
@@ -216,6 +224,7 @@ pub async fn run(
             Ok(mut proc) => {
                 let started = Instant::now();
                 let pid = proc.pid;
+                *entry.killer.lock().unwrap_or_else(|e| e.into_inner()) = Some(proc.killer());
                 ctx.record.add(id, pid);
                 entry.set(|i| {
                     i.state = State::Running;
@@ -241,7 +250,8 @@ pub async fn run(
                 let ran_for = started.elapsed();
                 proc.finish().await;
                 ctx.record.remove(id);
-                let signal = exit.signal.map(signals::name);
+                *entry.killer.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                let signal = exit.signal.clone();
                 entry.set(|i| {
                     i.pid = None;
                     i.last_exit = Some(LastExit {
@@ -275,7 +285,7 @@ pub async fn run(
 
         // It crashed (or could not be started again): wait as the schedule says, then loop.
         let Some((attempt, delay)) = crashes.record(ran_for) else {
-            let clean = exit.is_some_and(|e: Exit| e.clean());
+            let clean = exit.as_ref().is_some_and(Exit::clean);
             entry.set(|i| {
                 i.state = if clean {
                     State::Stopped

@@ -24,7 +24,7 @@ pub struct Supervisor {
 impl Supervisor {
     /// Call from a thread at the app's normal priority: the spawner thread inherits it.
     pub fn new(host: Host, events: EventSink, rt: Handle) -> std::io::Result<Arc<Self>> {
-        let spawner = crate::os::spawner::Spawner::new(rt.clone())?;
+        let spawner = crate::os::Spawner::new(rt.clone())?;
         Ok(Arc::new(Supervisor {
             ctx: Arc::new(Context::new(host, events, spawner)),
             entries: Mutex::new(Vec::new()),
@@ -117,7 +117,7 @@ impl Supervisor {
     /// Ends what killed runs of this app left behind (recorded in `dir`), then keeps this run's
     /// record there. Returns the process groups it ended.
     pub fn use_state_dir(&self, dir: std::path::PathBuf) -> std::io::Result<Vec<u32>> {
-        crate::run_record::private_dir(&dir)?;
+        crate::os::fs::private_dir(&dir)?;
         let killed = crate::run_record::sweep(&dir);
         self.ctx.record.set_dir(dir)?;
         Ok(killed)
