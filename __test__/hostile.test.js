@@ -202,6 +202,25 @@ test('functions, symbols, bigints and other non-data are errors that name where 
   assert.strictEqual(pm.list().length, 0)
 })
 
+test('strings no OS can take (a NUL character, a variable name with "=") are errors that name the option', () => {
+  const cases = [
+    [{ args: ['ok', 'a\0b'] }, /^pm\.start: option "args\[1\]" contains a NUL character/],
+    [{ env: { A: 'x\0y' } }, /^pm\.start: option "env\.A" contains a NUL character/],
+    [{ log: path.join(out, 'a\0.log') }, /^pm\.start: option "log" contains a NUL character/],
+    [{ interpreter: 'no\0de' }, /^pm\.start: option "interpreter" contains a NUL character/],
+    [{ env: { 'A=B': 'x' } }, /^pm\.start: option "env" has the variable name "A=B"; a name cannot be empty or contain "=" or a NUL character/],
+    [{ env: { '': 'x' } }, /^pm\.start: option "env" has the variable name ""/],
+    [{ env: { 'A\0': 'x' } }, /^pm\.start: option "env\[.*\]" has a NUL character in its name/]
+  ]
+  for (const [extra, re] of cases) {
+    assert.throws(() => pm.start(Object.assign({ script: SERVICE }, extra)), (e) => {
+      assert.match(e.message, re)
+      return true
+    })
+  }
+  assert.strictEqual(pm.list().length, 0)
+})
+
 test('numbers past what makes sense are errors: logKeep, logMaxSize, stopTimeout, restartAt, restartOk', () => {
   const cases = [
     [{ logKeep: 4294967295, logMaxSize: 4096 }, '"logKeep" must be at most 1000 (rotated files), got 4294967295'],

@@ -127,6 +127,7 @@ function plainData (call, value, noun) {
         const k = keys[i]
         const d = Object.getOwnPropertyDescriptor(v, k)
         if (!d) continue
+        if (k.indexOf('\0') >= 0) fail(parts.concat(k), 'has a NUL character in its name')
         if (!('value' in d)) fail(parts.concat(k), 'is a getter; pass plain data')
         if (d.value === undefined && ancestors.length === 1) continue
         // defineProperty, not assignment: a key named __proto__ stays a key.

@@ -134,7 +134,7 @@ impl<'a> Fields<'a> {
     fn string(&self, key: &str) -> Result<Option<&'a str>, OptionError> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
+            Some(Value::String(s)) if !s.is_empty() => no_nul(s, key).map(Some),
             Some(v) => Self::wrong(key, "a non-empty string", v),
         }
     }
@@ -206,7 +206,7 @@ pub fn parse_start(
         .ok_or_else(|| OptionError("pm.start: option \"script\" is required".into()))?;
     let args = f
         .array("args", "an array of strings", |v, at| match v {
-            Value::String(s) => Ok(s.clone()),
+            Value::String(s) => no_nul(s, at).map(str::to_string),
             other => err(format!(
                 "option \"args\" must be an array of strings; {at} is {}",
                 type_name(other)
@@ -218,7 +218,11 @@ pub fn parse_start(
         Some(Value::Object(vars)) => vars
             .iter()
             .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
+                Value::String(_) if k.is_empty() || k.contains(['=', '\0']) => err(format!(
+                    "option \"env\" has the variable name {k:?}; a name cannot be empty or \
+                     contain \"=\" or a NUL character"
+                )),
+                Value::String(s) => Ok((k.clone(), no_nul(s, &format!("env.{k}"))?.to_string())),
                 other => err(format!(
                     "option \"env\" values must be strings; env.{k} is {}",
                     type_name(other)
@@ -369,6 +373,17 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// No path, argument or environment variable can hold a NUL character.
+fn no_nul<'s>(s: &'s str, key: &str) -> Result<&'s str, OptionError> {
+    if s.contains('\0') {
+        return err(format!(
+            "option \"{key}\" contains a NUL character, which no path, argument or \
+             variable can hold: {s:?}"
+        ));
+    }
+    Ok(s)
 }
 
 /// A finite number of milliseconds, from 0 to [`MAX_MILLIS`].
@@ -563,6 +578,22 @@ mod tests {
                 .max_size,
             None
         );
+    }
+
+    #[test]
+    fn nul_characters_and_bad_variable_names_are_named() {
+        let m = msg(json!({"script": "a.js", "args": ["ok", "a\u{0}b"]}));
+        assert!(m.contains("\"args[1]\" contains a NUL character"), "{m}");
+        assert!(msg(json!({"script": "a.js", "env": {"A": "x\u{0}"}}))
+            .contains("\"env.A\" contains a NUL"));
+        assert!(msg(json!({"script": "a.js\u{0}"})).contains("\"script\" contains a NUL"));
+        assert!(msg(json!({"script": "a.js", "log": "/x\u{0}"})).contains("\"log\" contains a NUL"));
+        let m = msg(json!({"script": "a.js", "env": {"A=B": "x"}}));
+        assert!(
+            m.contains("variable name \"A=B\"; a name cannot be empty"),
+            "{m}"
+        );
+        assert!(msg(json!({"script": "a.js", "env": {"": "x"}})).contains("variable name \"\""));
     }
 
     #[test]
