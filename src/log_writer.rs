@@ -17,12 +17,17 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::events::{Event, EventSink};
+use crate::context::Context;
+use crate::events::Event;
 use crate::os::log_file::{self as fs, FileId, PartialWrite};
+
+/// Where writers report a log file's faults. Set once the context exists (see
+/// [`LogWriters::report_to`]); until then, and in tests without one, reports go nowhere.
+type Report = Arc<OnceLock<Arc<dyn Fn(Event) + Send + Sync>>>;
 
 /// Where lines go.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -140,25 +145,30 @@ impl Losses {
 }
 
 /// The open writers, shared by all services.
+#[derive(Default)]
 pub struct LogWriters {
     open: Mutex<HashMap<Destination, Weak<Writer>>>,
     /// Where the writers report what went wrong (lines lost, a log that cannot be reopened).
-    events: EventSink,
-}
-
-/// Writers that report to nobody (tests).
-impl Default for LogWriters {
-    fn default() -> Self {
-        LogWriters::new(crate::events::discard())
-    }
+    report: Report,
 }
 
 impl LogWriters {
-    pub fn new(events: EventSink) -> Self {
-        LogWriters {
-            open: Mutex::default(),
-            events,
-        }
+    /// Writers that report to `report` (tests).
+    pub fn new(report: impl Fn(Event) + Send + Sync + 'static) -> Self {
+        let w = LogWriters::default();
+        let _ = w.report.set(Arc::new(report));
+        w
+    }
+
+    /// Reports go out as the context's events (counted for the keep-alive like any other).
+    /// The context owns these writers, so they hold it weakly.
+    pub fn report_to(&self, ctx: &Arc<Context>) {
+        let ctx = Arc::downgrade(ctx);
+        let _ = self.report.set(Arc::new(move |e| {
+            if let Some(ctx) = ctx.upgrade() {
+                ctx.emit(e)
+            }
+        }));
     }
 
     /// The writer for `dest`, opening the file (and creating its directories) on first use.
@@ -173,7 +183,7 @@ impl LogWriters {
                     key.clone(),
                     opened,
                     rotation,
-                    self.events.clone(),
+                    self.report.clone(),
                 )));
                 (Destination::File(key), sink)
             }
@@ -239,7 +249,7 @@ struct FileSink {
     /// Set once a failed reopen or rotation was reported, until one works again.
     reopen_reported: bool,
     rotate_reported: bool,
-    events: EventSink,
+    report: Report,
 }
 
 /// A write that stopped partway: why, and how many lines of the batch were lost.
@@ -249,7 +259,7 @@ struct Failure {
 }
 
 impl FileSink {
-    fn new(path: PathBuf, (file, size, id): Opened, rotation: Rotation, events: EventSink) -> Self {
+    fn new(path: PathBuf, (file, size, id): Opened, rotation: Rotation, report: Report) -> Self {
         FileSink {
             path,
             file,
@@ -259,17 +269,19 @@ impl FileSink {
             losses: Losses::default(),
             reopen_reported: false,
             rotate_reported: false,
-            events,
+            report,
         }
     }
 
     /// A shared log has no single service: the event carries id 0 and no name.
     fn report(&self, message: String) {
-        (self.events)(Event::Error {
-            id: 0,
-            name: None,
-            message,
-        })
+        if let Some(report) = self.report.get() {
+            report(Event::Error {
+                id: 0,
+                name: None,
+                message,
+            })
+        }
     }
 
     fn write_batch(&mut self, buf: &[u8]) {
@@ -543,10 +555,12 @@ mod tests {
         assert!(l.failed(1), "a new episode");
     }
 
-    fn collect() -> (EventSink, Arc<Mutex<Vec<Event>>>) {
-        let seen = Arc::new(Mutex::new(Vec::new()));
+    type Seen = Arc<Mutex<Vec<Event>>>;
+
+    fn collect() -> (impl Fn(Event) + Send + Sync + 'static, Seen) {
+        let seen = Seen::default();
         let s = seen.clone();
-        (Arc::new(move |e| s.lock().unwrap().push(e)), seen)
+        (move |e| s.lock().unwrap().push(e), seen)
     }
 
     #[tokio::test]

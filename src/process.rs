@@ -18,8 +18,8 @@ use crate::options::StartSpec;
 use crate::os::{Channel, Exit, Killer, Process};
 use crate::output::Pump;
 
-/// How long output may keep flowing after a process is gone (a descendant that left the
-/// process group may hold the pipe open); past that the rest is abandoned.
+/// How long output and messages may keep flowing after a process is gone (a descendant that
+/// left the process group may hold a pipe open); past that the rest is abandoned.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 pub struct Running {
@@ -40,7 +40,7 @@ impl Running {
         id: u64,
         spec: &StartSpec,
         launch: &Arc<Launch>,
-        ctx: &Context,
+        ctx: &Arc<Context>,
     ) -> std::io::Result<Running> {
         let spawned = ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await?;
         let pid = spawned.pid;
@@ -66,21 +66,13 @@ impl Running {
 
         let handles_stop = Arc::new(AtomicBool::new(false));
         let listener = spawned.channel.clone().map(|channel| {
-            let flag = handles_stop.clone();
-            let events = ctx.clone_sink();
-            let name = spec.name.clone();
-            tokio::spawn(async move {
-                read_messages(&channel, |m| match m {
-                    FromChild::HandlesStop => flag.store(true, Ordering::SeqCst),
-                    FromChild::Message(message) => events(Event::Message {
-                        id,
-                        name: name.clone(),
-                        pid,
-                        message,
-                    }),
-                })
-                .await
-            })
+            let from = Sender {
+                id,
+                name: spec.name.clone(),
+                pid,
+                handles_stop: handles_stop.clone(),
+            };
+            tokio::spawn(read_messages(channel, from, ctx.clone()))
         });
 
         Ok(Running {
@@ -105,7 +97,8 @@ impl Running {
     /// Asks the service to stop and waits up to `grace` before killing its process group.
     /// A service that handles the request hears it over its channel and runs its `onstopping`
     /// handlers; any other gets SIGTERM, which it may handle or die of at once.
-    pub async fn stop(&mut self, grace: Duration) -> Exit {
+    /// Returns how it exited, and whether pm had to kill it.
+    pub async fn stop(&mut self, grace: Duration) -> (Exit, bool) {
         let asked = self.handles_stop.load(Ordering::SeqCst)
             && self
                 .channel
@@ -115,25 +108,23 @@ impl Running {
             self.process.terminate();
         }
         match tokio::time::timeout(grace, self.wait()).await {
-            Ok(exit) => exit,
+            Ok(exit) => (exit, false),
             Err(_) => {
                 self.killer().kill_tree();
-                self.wait().await
+                (self.wait().await, true)
             }
         }
     }
 
-    /// After the process exited: kills what is left of its group, lets the output drain and
-    /// waits until every line is written.
+    /// After the process exited: kills what is left of its group, lets the output and the
+    /// messages it sent before exiting drain (so they arrive before its exit event), and waits
+    /// until every line is written.
     pub async fn finish(mut self) {
         self.killer().kill_tree();
-        if let Some(l) = self.listener.take() {
-            l.abort();
-        }
         let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
-        for pump in self.pumps.iter_mut() {
-            if tokio::time::timeout_at(deadline, &mut *pump).await.is_err() {
-                pump.abort();
+        for task in self.pumps.iter_mut().chain(self.listener.as_mut()) {
+            if tokio::time::timeout_at(deadline, &mut *task).await.is_err() {
+                task.abort();
             }
         }
         for w in &self.writers {
@@ -142,12 +133,38 @@ impl Running {
     }
 }
 
-/// Reads messages until the child closes its end of the channel.
-async fn read_messages(channel: &Channel, mut on_message: impl FnMut(FromChild)) {
+/// Who is on the other end of a channel.
+struct Sender {
+    id: u64,
+    name: Option<String>,
+    pid: u32,
+    handles_stop: Arc<AtomicBool>,
+}
+
+/// Reads messages until the child closes its end of the channel. Each message for the app
+/// waits for a credit (`Context::message_credit`), so a service that floods `process.send`
+/// is read no faster than JS takes its messages: the excess waits in the socket buffer and
+/// then in the service, never in the main process.
+async fn read_messages(channel: Channel, from: Sender, ctx: Arc<Context>) {
     let mut decoder = Decoder::default();
     let mut buf = vec![0u8; 16 * 1024];
+    let mut decoded = Vec::new();
     while let Ok(n @ 1..) = channel.read(&mut buf).await {
-        decoder.push(&buf[..n], &mut on_message);
+        decoder.push(&buf[..n], |m| decoded.push(m));
+        for m in decoded.drain(..) {
+            match m {
+                FromChild::HandlesStop => from.handles_stop.store(true, Ordering::SeqCst),
+                FromChild::Message(message) => {
+                    ctx.message_credit().await;
+                    ctx.emit(Event::Message {
+                        id: from.id,
+                        name: from.name.clone(),
+                        pid: from.pid,
+                        message,
+                    });
+                }
+            }
+        }
     }
 }
 

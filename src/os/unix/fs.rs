@@ -79,7 +79,10 @@ mod tests {
         assert!(!is_executable(&file), "no execute bit");
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert!(is_executable(&file));
-        assert!(!is_executable(Path::new("/")), "a directory is not a program");
+        assert!(
+            !is_executable(Path::new("/")),
+            "a directory is not a program"
+        );
         let _ = std::fs::remove_file(&file);
     }
 }
