@@ -50,8 +50,10 @@ test(`soak: ${SERVICES} services, a random killer and concurrent calls for ${SOA
   t.diagnostic(`${r.startEvents} starts, ${r.kills} kills, ops ${JSON.stringify(r.ops)}, stopall ${r.stopallMs} ms, ` +
     `fds ${r.fds.base} -> ${r.fds.end}, rss ${MiB(r.rss.base)} -> peak ${MiB(r.rss.peak)} -> ${MiB(r.rss.end)}`)
   assert.ok(r.startEvents >= SERVICES, 'the soak started its services')
+  const slowest = Math.max.apply(null, [0].concat(r.stopallTimes))
+  assert.ok(slowest <= 20000, `a stopall() made during the chaos took ${slowest} ms (registry then: ${JSON.stringify(r.slowStopalls)})`)
   const checked = Object.values(r.checked).reduce((a, b) => a + b, 0)
-  assert.ok(checked >= 5, `only ${checked} same-tick bursts could be checked: ${JSON.stringify(r.checked)}`)
+  assert.ok(checked >= 3, `only ${checked} same-tick bursts could be checked: ${JSON.stringify(r.checked)}`)
   assert.deepStrictEqual(r.violations, [], 'calls acted out of order')
   assert.deepStrictEqual(r.unsettled, [], 'calls that never settled')
   assert.strictEqual(r.stopall, 'resolved')

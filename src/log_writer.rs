@@ -443,7 +443,9 @@ impl FileSink {
 
 fn run(mut sink: Sink, mut rx: mpsc::Receiver<Msg>) {
     crate::os::priority::lower_this_thread();
-    let mut buf: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
+    // No buffer of its own: the first batch of each round becomes the buffer, so a reserved
+    // 1 MiB would only be freed again.
+    let mut buf: Vec<u8> = Vec::new();
     let mut flushed = Vec::new();
     while let Some(first) = rx.blocking_recv() {
         let mut next = Some(first);
