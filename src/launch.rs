@@ -40,6 +40,9 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// Whether the child gets Node's IPC channel on fd 3.
     pub ipc: bool,
+    /// Set when `program` is Electron's binary running as Node: its RunAsNode fuse must allow
+    /// that (checked before each spawn, `electron_fuse.rs`).
+    pub run_as_node: bool,
 }
 
 fn err<T>(msg: String) -> Result<T, OptionError> {
@@ -97,6 +100,7 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, 
     // Only a Node service on Electron's binary may see ELECTRON_RUN_AS_NODE: anything else
     // would hand it to a grandchild Electron, which would then not start as an app.
     let mut env_remove = vec![RUN_AS_NODE.to_string()];
+    let run_as_node = matches!((&spec.kind, &spec.interpreter), (ScriptKind::Node, None));
     let (program, ipc) = match (&spec.kind, &spec.interpreter) {
         (ScriptKind::Node, None) => {
             if !probe.runs_as_node(&host.exec_path) {
@@ -152,6 +156,7 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, 
         env_remove,
         env,
         ipc,
+        run_as_node,
     })
 }
 

@@ -42,6 +42,11 @@ impl Running {
         launch: &Arc<Launch>,
         ctx: &Arc<Context>,
     ) -> std::io::Result<Running> {
+        if launch.run_as_node && !runs_as_node(&launch.program).await {
+            return Err(std::io::Error::other(
+                crate::electron_fuse::run_as_node_disabled_message(&launch.program),
+            ));
+        }
         let spawned = ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await?;
         let pid = spawned.pid;
         let label = spec.label();
@@ -131,6 +136,18 @@ impl Running {
             w.flush().await;
         }
     }
+}
+
+/// Whether Electron's binary runs as Node (its fuse), asked off the runtime's threads: the
+/// first answer may wait for the binary to be read.
+async fn runs_as_node(binary: &std::path::Path) -> bool {
+    if let Some(known) = crate::electron_fuse::known(binary) {
+        return known;
+    }
+    let binary = binary.to_path_buf();
+    tokio::task::spawn_blocking(move || crate::electron_fuse::allows_run_as_node(&binary))
+        .await
+        .unwrap_or(true)
 }
 
 /// Who is on the other end of a channel.

@@ -218,6 +218,10 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
                 finish(&entry, &ctx, proc).await;
                 Input::Exited { exit, killed }
             }
+            // At once means at once: no trip through the timer wheel (its tick is 1 ms).
+            Next::Backoff { delay } if delay.is_zero() && !*stop_rx.borrow() => {
+                Input::BackoffElapsed
+            }
             Next::Backoff { delay } => tokio::select! {
                 _ = tokio::time::sleep(delay) => Input::BackoffElapsed,
                 _ = stop_requested(&mut stop_rx) => Input::StopRequested,

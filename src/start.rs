@@ -27,7 +27,8 @@ pub trait Probe {
     /// PYTHONPATH.
     fn python_helper(&self) -> Option<PathBuf>;
     /// Whether `binary` (Electron's) runs as Node with `ELECTRON_RUN_AS_NODE=1`: false when its
-    /// RunAsNode fuse is off (`electron_fuse.rs`).
+    /// RunAsNode fuse is known to be off (`electron_fuse.rs`). Never blocks: a binary not read
+    /// yet counts as allowed here, and the spawn checks again.
     fn runs_as_node(&self, binary: &Path) -> bool;
 }
 
@@ -92,7 +93,7 @@ impl Probe for OsProbe<'_> {
     }
 
     fn runs_as_node(&self, binary: &Path) -> bool {
-        crate::electron_fuse::allows_run_as_node(binary)
+        crate::electron_fuse::known(binary) != Some(false)
     }
 }
 
