@@ -15,6 +15,7 @@
  * ignored), a class instance, `Map`, `Date`, `Buffer` or `Proxy`
  * (`pm.start: option "restartAt[2]" must be a finite number, got NaN`). Targets of
  * {@link stop} and {@link restart} and the options of {@link configure} are read the same way.
+ * No string may contain a NUL character (no path, argument or variable can hold one).
  */
 export interface StartOptions {
   /**
@@ -46,7 +47,10 @@ export interface StartOptions {
    * path under `app.asar.unpacked` when that exists, else to the directory holding the archive.
    */
   cwd?: string
-  /** Variables merged over the main process's environment (values must be strings). Default: `{}`. */
+  /**
+   * Variables merged over the main process's environment: values must be strings, names must
+   * be non-empty and without `=`. Default: `{}`.
+   */
   env?: Record<string, string>
   /**
    * ms between the polite stop request and SIGKILL to the service's whole process group,
