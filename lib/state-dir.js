@@ -8,6 +8,7 @@ const os = require('os')
 const path = require('path')
 const crypto = require('crypto')
 const native = require('./native')
+const plainData = require('./plain-data')
 
 let stateDir = null
 let used = false
@@ -27,6 +28,7 @@ function defaultStateDir () {
 }
 
 function configure (options) {
+  options = plainData('pm.configure', options)
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError('pm.configure: expected an object such as { stateDir }')
   }

@@ -33,8 +33,10 @@ impl Supervisor {
     /// Call from a thread at the app's normal priority: the spawner thread inherits it.
     pub fn new(host: Host, events: EventSink, rt: Handle) -> std::io::Result<Arc<Self>> {
         let spawner = crate::os::Spawner::new(rt.clone())?;
+        let ctx = Arc::new(Context::new(host, events, spawner));
+        ctx.logs.report_to(&ctx);
         Ok(Arc::new(Supervisor {
-            ctx: Arc::new(Context::new(host, events, spawner)),
+            ctx,
             registry: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             rt,
