@@ -35,19 +35,27 @@ pub struct Running {
 }
 
 impl Running {
-    /// Spawns the service. Must run inside the supervisor's runtime.
+    /// Spawns the service; `Ok(None)` when `cancel` resolved first (a stop came while the
+    /// spawn waited its turn: nothing runs then). Must run inside the supervisor's runtime.
     pub async fn start(
         id: u64,
         spec: &StartSpec,
         launch: &Arc<Launch>,
         ctx: &Arc<Context>,
-    ) -> std::io::Result<Running> {
-        if launch.run_as_node && !runs_as_node(&launch.program).await {
-            return Err(std::io::Error::other(
-                crate::electron_fuse::run_as_node_disabled_message(&launch.program),
-            ));
-        }
-        let spawned = ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await?;
+        cancel: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<Option<Running>> {
+        let spawn = async {
+            if launch.run_as_node && !runs_as_node(&launch.program).await {
+                return Err(std::io::Error::other(
+                    crate::electron_fuse::run_as_node_disabled_message(&launch.program),
+                ));
+            }
+            ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await
+        };
+        let spawned = tokio::select! {
+            spawned = spawn => spawned?,
+            _ = cancel => return Ok(None),
+        };
         let pid = spawned.pid;
         let label = spec.label();
 
@@ -80,7 +88,7 @@ impl Running {
             tokio::spawn(read_messages(channel, from, ctx.clone()))
         });
 
-        Ok(Running {
+        Ok(Some(Running {
             pid,
             process: spawned.process,
             channel: spawned.channel,
@@ -88,7 +96,7 @@ impl Running {
             pumps,
             listener,
             writers: vec![out, err],
-        })
+        }))
     }
 
     pub async fn wait(&mut self) -> Exit {

@@ -182,8 +182,17 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
         }
         let input = match step.next {
             Next::Done => return,
-            Next::Spawn => match Running::start(id, &entry.spec, &entry.launch, &ctx).await {
-                Ok(proc) => {
+            Next::Spawn => match Running::start(
+                id,
+                &entry.spec,
+                &entry.launch,
+                &ctx,
+                stop_requested(&mut stop_rx),
+            )
+            .await
+            {
+                Ok(None) => Input::StopRequested,
+                Ok(Some(proc)) => {
                     let pid = proc.pid;
                     *entry.killer() = Some(proc.killer());
                     ctx.record.add(id, pid);
