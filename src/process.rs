@@ -53,6 +53,8 @@ impl Running {
             ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await
         };
         let spawned = tokio::select! {
+            // A spawn that is done wins over a stop that came at the same time.
+            biased;
             spawned = spawn => spawned?,
             _ = cancel => return Ok(None),
         };
