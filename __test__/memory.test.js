@@ -2,7 +2,7 @@
 // What a running service costs the main process, fresh and after many services came and
 // went. Buffers kept at a size that a quiet service never needs cost their full size once the
 // allocator recycles pages earlier services touched (it was 400-460 KiB per service after
-// 2,000 services, against 50-90 KiB fresh); src/output.rs grows buffers only when needed.
+// 2,000 services, against 50-90 KiB fresh); src/logs/pump.rs grows buffers only when needed.
 
 const test = require('node:test')
 const assert = require('node:assert')

@@ -1,6 +1,6 @@
 'use strict'
 // The state directory: where pm records the services it runs, so that the next start of the
-// same app can end what a killed run left behind (src/run_record.rs does the work, on pm's own
+// same app can end what a killed run left behind (src/leftovers does the work, on pm's own
 // thread). Node 12 syntax only.
 
 const fs = require('fs')

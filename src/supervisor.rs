@@ -16,10 +16,10 @@ use tokio::runtime::Handle;
 
 use crate::context::Context;
 use crate::events::EventSink;
-use crate::launch::{Host, Launch};
-use crate::lifecycle::Info;
-use crate::options::{StartSpec, Target};
+use crate::service::lifecycle::Info;
 use crate::service::{self, Entry, Outcome};
+use crate::start::launch::{Host, Launch};
+use crate::start::options::{StartSpec, Target};
 
 pub struct Supervisor {
     ctx: Arc<Context>,
@@ -165,7 +165,7 @@ impl Supervisor {
         let sweeping = std::thread::Builder::new()
             .name("elife-pm-sweep".into())
             .spawn(move || {
-                let killed = crate::run_record::sweep(&dir);
+                let killed = crate::leftovers::sweep(&dir);
                 ctx.end_sweep();
                 done(killed);
             });

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::spawn::{spawn, Spawned};
-use crate::launch::Launch;
+use crate::start::launch::Launch;
 
 struct Request {
     launch: Arc<Launch>,

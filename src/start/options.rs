@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::asar;
-use crate::backoff::Schedule;
-use crate::log_format::Format;
-use crate::log_writer::Rotation;
+use crate::logs::format::Format;
+use crate::logs::writer::Rotation;
+use crate::service::backoff::Schedule;
+use crate::start::asar;
 
 /// Grace period between the polite stop request and SIGKILL, when `stopTimeout` is not given.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_millis(200);

@@ -2,16 +2,21 @@
 //! (`Entry`) that the registry, `list()` and the stop calls use, and the driver that runs the
 //! pure `Lifecycle` machine against a real process.
 
+pub(crate) mod backoff;
+pub(crate) mod instance;
+pub(crate) mod ipc;
+pub mod lifecycle;
+
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
 use crate::context::Context;
-use crate::launch::Launch;
-use crate::lifecycle::{Info, Input, Lifecycle, Next, State};
-use crate::options::StartSpec;
 use crate::os::Killer;
-use crate::process::Running;
+use crate::service::instance::Running;
+use crate::service::lifecycle::{Info, Input, Lifecycle, Next, State};
+use crate::start::launch::Launch;
+use crate::start::options::StartSpec;
 
 /// How the first spawn went, for every caller waiting on it (`start()`, joined `restart()`s).
 pub type Outcome = Result<Info, String>;

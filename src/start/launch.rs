@@ -6,8 +6,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::options::{OptionError, ScriptKind, StartSpec};
-use crate::which;
+use crate::start::options::{OptionError, ScriptKind, StartSpec};
+use crate::start::which;
 
 /// Set in every service pm starts, to the main process's pid. pm's child-side code (index.js,
 /// the Python helper) trusts it only when it matches the parent pid, so a grandchild that
@@ -104,7 +104,7 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, 
     let (program, ipc) = match (&spec.kind, &spec.interpreter) {
         (ScriptKind::Node, None) => {
             if !probe.runs_as_node(&host.exec_path) {
-                return err(crate::electron_fuse::run_as_node_disabled_message(
+                return err(crate::start::electron_fuse::run_as_node_disabled_message(
                     &host.exec_path,
                 ));
             }
@@ -163,7 +163,7 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::parse_start;
+    use crate::start::options::parse_start;
     use crate::start::FakeProbe;
     use serde_json::{json, Value};
     use std::path::Path;

@@ -9,14 +9,14 @@ use tokio::task::JoinHandle;
 
 use crate::context::Context;
 use crate::events::Event;
-use crate::ipc::{self, Decoder, FromChild};
-use crate::launch::Launch;
-use crate::log_format::{LineFormat, Stream};
-use crate::log_tap::TapSource;
-use crate::log_writer::{Destination, Writer};
-use crate::options::StartSpec;
+use crate::logs::format::{LineFormat, Stream};
+use crate::logs::pump::Pump;
+use crate::logs::tap::TapSource;
+use crate::logs::writer::{Destination, Writer};
 use crate::os::{Channel, Exit, Killer, Process};
-use crate::output::Pump;
+use crate::service::ipc::{self, Decoder, FromChild};
+use crate::start::launch::Launch;
+use crate::start::options::StartSpec;
 
 /// How long output and messages may keep flowing after a process is gone (a descendant that
 /// left the process group may hold a pipe open); past that the rest is abandoned.
@@ -47,7 +47,7 @@ impl Running {
         let spawn = async {
             if launch.run_as_node && !runs_as_node(&launch.program).await {
                 return Err(std::io::Error::other(
-                    crate::electron_fuse::run_as_node_disabled_message(&launch.program),
+                    crate::start::electron_fuse::run_as_node_disabled_message(&launch.program),
                 ));
             }
             ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await
@@ -151,11 +151,11 @@ impl Running {
 /// Whether Electron's binary runs as Node (its fuse), asked off the runtime's threads: the
 /// first answer may wait for the binary to be read.
 async fn runs_as_node(binary: &std::path::Path) -> bool {
-    if let Some(known) = crate::electron_fuse::known(binary) {
+    if let Some(known) = crate::start::electron_fuse::known(binary) {
         return known;
     }
     let binary = binary.to_path_buf();
-    tokio::task::spawn_blocking(move || crate::electron_fuse::allows_run_as_node(&binary))
+    tokio::task::spawn_blocking(move || crate::start::electron_fuse::allows_run_as_node(&binary))
         .await
         .unwrap_or(true)
 }

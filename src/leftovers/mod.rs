@@ -1,7 +1,9 @@
-//! This main process's state file (see `state.rs` for the format), rewritten by a thread of its
+//! This main process's state file (see `record` for the format), rewritten by a thread of its
 //! own whenever services start or end, and the sweep that ends what earlier, killed runs of the same app left
 //! behind. The state directory is the app's own (Electron's userData, or one per main script),
 //! so different apps never see each other's records.
+
+pub mod record;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -10,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::os::procinfo;
-use crate::state::{self, Identity, Run, Service, Verdict};
+use record::{Identity, Run, Service, Verdict};
 
 pub struct RunRecord {
     main: Identity,
@@ -166,7 +168,7 @@ pub fn sweep(dir: &Path) -> Vec<u32> {
             let _ = std::fs::remove_file(&path);
             continue;
         };
-        let verdicts = state::judge(&run, procinfo::start_time, procinfo::group_alive);
+        let verdicts = record::judge(&run, procinfo::start_time, procinfo::group_alive);
         if verdicts.contains(&Verdict::Live) {
             continue;
         }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::ansi;
-use crate::lines::LineSplitter;
-use crate::log_format::{LineFormat, Timestamp};
-use crate::log_tap::{LogTap, TapSource};
-use crate::log_writer::Writer;
+use crate::logs::ansi;
+use crate::logs::format::{LineFormat, Timestamp};
+use crate::logs::lines::LineSplitter;
+use crate::logs::tap::{LogTap, TapSource};
+use crate::logs::writer::Writer;
 
 /// The first read buffer. A quiet service never needs more, and small buffers keep a service's
 /// cost low: after many services came and went, the allocator hands out pages that earlier
