@@ -15,13 +15,14 @@ delete process.env[PARENT_ENV]
 if (isService) {
   const service = require('./lib/service')
   const api = {}
-  ;['start', 'stop', 'restart', 'stopall', 'list', 'on', 'off'].forEach(function (name) {
+  ;['start', 'stop', 'restart', 'restartall', 'stopall', 'list', 'send', 'on', 'off'].forEach(function (name) {
     api[name] = function () {
       const manager = require('./lib/api')
       return manager[name].apply(manager, arguments)
     }
   })
   api.onstopping = service.onstopping
+  api.ready = service.ready
   module.exports = api
 } else if (!require('worker_threads').isMainThread) {
   module.exports = require('./lib/not-main-thread')

@@ -52,6 +52,22 @@ function restart (t) {
   return keepAlive.afterSettled(restarted)
 }
 
+function restartall () {
+  beforeFirstStart()
+  const restarted = native.restartall()
+  keepAlive.update()
+  return keepAlive.afterSettled(restarted)
+}
+
+function send (t, message) {
+  return native.send(plainData('pm.send', t, 'target'), plainData('pm.send', message, 'message'))
+}
+
+// In the main process there is nothing to tell: ready() is a service's call.
+function ready () {
+  return false
+}
+
 function stopall () {
   return keepAlive.afterSettled(native.stopall())
 }
@@ -74,8 +90,11 @@ module.exports = {
   start: start,
   stop: stop,
   restart: restart,
+  restartall: restartall,
   stopall: stopall,
   list: list,
+  send: send,
+  ready: ready,
   on: on,
   off: off,
   onstopping: quit.onstopping,

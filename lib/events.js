@@ -5,7 +5,7 @@
 const native = require('./native')
 const keepAlive = require('./keep-alive')
 
-const EVENTS = ['start', 'exit', 'restart', 'stop', 'error', 'message', 'log']
+const EVENTS = ['start', 'ready', 'exit', 'restart', 'stop', 'error', 'message', 'log']
 const listeners = {}
 EVENTS.forEach(function (e) { listeners[e] = [] })
 

@@ -11,6 +11,6 @@ function refuse () {
 }
 
 module.exports = {}
-;['start', 'stop', 'restart', 'stopall', 'list', 'on', 'off', 'onstopping', 'configure'].forEach(function (name) {
+;['start', 'stop', 'restart', 'restartall', 'stopall', 'list', 'send', 'ready', 'on', 'off', 'onstopping', 'configure'].forEach(function (name) {
   module.exports[name] = refuse
 })

@@ -9,6 +9,17 @@ const CONTROL_CMD = 'NODE_ELIFE_PM'
 const handlers = []
 let listening = false
 let stopping = null
+let readySent = false
+
+// Tells pm this service is ready: start({ waitReady: true }) resolves, dependents start.
+// Returns true when pm was told; a second call, or a call in a process pm did not start, does
+// nothing and returns false.
+function ready () {
+  if (readySent || typeof process.send !== 'function' || !process.connected) return false
+  readySent = true
+  process.send({ cmd: CONTROL_CMD, type: 'ready' }, function () {})
+  return true
+}
 
 function onstopping (fn) {
   if (typeof fn !== 'function') {
@@ -64,4 +75,4 @@ function stop (code, orphaned) {
   return stopping
 }
 
-module.exports = { onstopping: onstopping }
+module.exports = { onstopping: onstopping, ready: ready }

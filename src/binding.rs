@@ -170,7 +170,9 @@ pub fn start<'env>(
         python_helper: &helper,
     };
     let prepared = start::prepare(&value, sup.host(), &probe).map_err(invalid)?;
-    let started = sup.start(Arc::new(prepared.spec), Arc::new(prepared.launch));
+    let started = sup
+        .start(Arc::new(prepared.spec), Arc::new(prepared.launch))
+        .map_err(|e| Error::new(Status::InvalidArg, e))?;
     promise(
         env,
         async move { started.await.map(|info| to_value(&info)) },
@@ -193,6 +195,22 @@ pub fn restart<'env>(env: &'env Env, target: Value) -> Result<Object<'env>> {
     let target = options::parse_target("restart", &target).map_err(invalid)?;
     let restarted = sup.restart(&target);
     promise(env, async move { restarted.await.map(|v| to_value(&v)) })
+}
+
+/// Restarts every service in place; dependents wait for their dependencies to be ready.
+#[napi(catch_unwind)]
+pub fn restartall(env: &Env) -> Result<Object<'_>> {
+    let restarted = supervisor(env)?.restart_all();
+    promise(env, async move { restarted.await.map(|v| to_value(&v)) })
+}
+
+/// Sends `message` (plain data) to every service named by `target`; returns how many have a
+/// channel to take it.
+#[napi(catch_unwind)]
+pub fn send(env: Env, target: Value, message: Value) -> Result<u32> {
+    let sup = supervisor(&env)?;
+    let target = options::parse_target("send", &target).map_err(invalid)?;
+    Ok(sup.send(Some(&target), &message) as u32)
 }
 
 #[napi(catch_unwind)]

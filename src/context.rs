@@ -32,6 +32,8 @@ pub struct Context {
     live: Mutex<HashMap<u64, Arc<Entry>>>,
     /// Messages from services that JS may still have to take (see `message_credit`).
     messages: tokio::sync::Semaphore,
+    /// Bumped whenever a service's state changes, for those who wait on other services.
+    changes: watch::Sender<u64>,
     /// False while the leftovers of a killed run are being ended: no service spawns until then.
     swept: watch::Sender<bool>,
     events: EventSink,
@@ -48,6 +50,7 @@ impl Context {
             keep_alive: KeepAlive::default(),
             live: Mutex::default(),
             messages: tokio::sync::Semaphore::new(MAX_PENDING_MESSAGES),
+            changes: watch::Sender::new(0),
             swept: watch::Sender::new(true),
             events,
         }
@@ -100,6 +103,32 @@ impl Context {
 
     fn live(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Entry>>> {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A service's state changed: whoever waits on other services looks again.
+    pub fn state_changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Resolves once, for each name, a service of that name runs and is ready for its
+    /// dependents (`Entry::ready_for_dependents`).
+    pub async fn dependencies_ready(&self, names: &[String]) {
+        if names.is_empty() {
+            return;
+        }
+        let mut rx = self.changes.subscribe();
+        loop {
+            let ready = {
+                let live = self.live();
+                names.iter().all(|n| {
+                    live.values()
+                        .any(|e| e.spec.name.as_deref() == Some(n) && e.ready_for_dependents())
+                })
+            };
+            if ready || rx.changed().await.is_err() {
+                return;
+            }
+        }
     }
 
     /// Holds back every spawn until `done` is called.

@@ -31,13 +31,21 @@ pub enum Event {
         requested: bool,
         killed: bool,
     },
-    /// A crashed process will be started again after `delay` ms; `attempt` counts from 1 within
-    /// the current run of crashes.
+    /// The process will be started again after `delay` ms: `reason` is `"crash"` (an exit pm
+    /// did not ask for; `attempt` counts from 1 within the current run of crashes) or
+    /// `"memory"` (it grew past `maxMemory` and was stopped politely).
     Restart {
         id: u64,
         name: Option<String>,
         attempt: u32,
         delay: f64,
+        reason: &'static str,
+    },
+    /// The service said it is ready (`ready()` in the service).
+    Ready {
+        id: u64,
+        name: Option<String>,
+        pid: u32,
     },
     /// pm stopped a process for good (it is no longer managed).
     Stop {

@@ -61,19 +61,78 @@ impl Supervisor {
         entry
     }
 
-    /// Registers and spawns a service; the future tells how the first spawn went.
+    /// Registers and spawns a service; the future tells how the first spawn went (or, with
+    /// `waitReady`, its readiness). A `dependsOn` that closes a cycle is refused here.
     pub fn start(
         &self,
         spec: Arc<StartSpec>,
         launch: Arc<Launch>,
-    ) -> impl Future<Output = Outcome> + Send + 'static {
+    ) -> Result<impl Future<Output = Outcome> + Send + 'static, String> {
+        self.check_dependencies(&spec)?;
         let entry = self.launch(spec, launch, Vec::new());
         self.registry().push(entry.clone());
-        async move { entry.first_outcome().await }
+        self.report_missing_dependencies(&entry);
+        Ok(async move { entry.first_outcome().await })
     }
 
-    /// Stops every matching service in parallel (`None`: every service pm has, listed or
-    /// already stopping); resolves once all have exited and their output is written.
+    /// Refuses a service whose dependencies lead back to it (by name, through the services
+    /// pm manages now).
+    fn check_dependencies(&self, spec: &StartSpec) -> Result<(), String> {
+        if spec.depends_on.is_empty() {
+            return Ok(());
+        }
+        let graph: Vec<(Option<String>, Vec<String>)> = self
+            .registry()
+            .iter()
+            .map(|e| (e.spec.name.clone(), e.spec.depends_on.clone()))
+            .collect();
+        match dependency_cycle(spec.name.as_deref(), &spec.depends_on, &graph) {
+            Some(cycle) => Err(format!(
+                "pm.start: option \"dependsOn\" makes a cycle: {}",
+                cycle.join(" -> ")
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A dependency that no service pm manages has: the service waits for it to be started,
+    /// and the app hears of it at once.
+    fn report_missing_dependencies(&self, entry: &Entry) {
+        let missing: Vec<String> = {
+            let registry = self.registry();
+            entry
+                .spec
+                .depends_on
+                .iter()
+                .filter(|n| {
+                    !registry
+                        .iter()
+                        .any(|e| e.spec.name.as_deref() == Some(n.as_str()))
+                })
+                .map(|n| format!("\"{n}\""))
+                .collect()
+        };
+        if !missing.is_empty() {
+            let those = if missing.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            };
+            self.ctx.emit(crate::events::Event::Error {
+                id: entry.id,
+                name: entry.spec.name.clone(),
+                message: format!(
+                    "waits for {}, which pm does not run (dependsOn); it starts once {those} \
+                     started and ready",
+                    missing.join(", ")
+                ),
+            });
+        }
+    }
+
+    /// Stops every matching service (`None`: every service pm has, listed or already
+    /// stopping); resolves once all have exited and their output is written. They stop in
+    /// parallel, except that a service stops before the services it depends on.
     pub fn stop(
         &self,
         target: Option<&Target>,
@@ -90,16 +149,53 @@ impl Supervisor {
                 self.ctx.live_entries()
             }
         };
-        for e in &stopping {
-            e.request_stop();
+        let layers = stop_layers(&stopping);
+        // The first layer (services nothing else here depends on) is asked in the call; each
+        // other layer once the one before it is gone.
+        if let Some(first) = layers.first() {
+            for e in first {
+                e.request_stop();
+            }
         }
         async move {
             let mut infos = Vec::with_capacity(stopping.len());
-            for e in &stopping {
-                infos.push(e.finished().await);
+            for layer in &layers {
+                for e in layer {
+                    e.request_stop();
+                }
+                for e in layer {
+                    infos.push(e.finished().await);
+                }
             }
             infos
         }
+    }
+
+    /// Restarts every listed service, each in place as `restart()` does. Dependents wait for
+    /// their dependencies to be ready again before they spawn.
+    pub fn restart_all(&self) -> impl Future<Output = Result<Vec<Info>, String>> + Send + 'static {
+        let waiting: Vec<Arc<Entry>> = {
+            let mut registry = self.registry();
+            registry.iter_mut().map(|slot| self.replace(slot)).collect()
+        };
+        async move {
+            let mut infos = Vec::with_capacity(waiting.len());
+            for e in &waiting {
+                infos.push(e.first_outcome().await?);
+            }
+            Ok(infos)
+        }
+    }
+
+    /// Sends `message` to every listed service matching `target` (`None`: all) that has a
+    /// channel; returns how many it reached.
+    pub fn send(&self, target: Option<&Target>, message: &serde_json::Value) -> usize {
+        let bytes = crate::service::ipc::encode(message);
+        self.registry()
+            .iter()
+            .filter(|e| target.is_none_or(|t| matches(e, t)))
+            .filter(|e| e.send(&bytes))
+            .count()
     }
 
     /// Replaces every matching service by a new one with the same options; each new one
@@ -112,15 +208,7 @@ impl Supervisor {
         {
             let mut registry = self.registry();
             for slot in registry.iter_mut().filter(|e| matches(e, target)) {
-                if slot.awaits_turn() {
-                    waiting.push(slot.clone());
-                    continue;
-                }
-                let old = slot.clone();
-                old.request_stop();
-                let new = self.launch(old.spec.clone(), old.launch.clone(), vec![old]);
-                *slot = new.clone();
-                waiting.push(new);
+                waiting.push(self.replace(slot));
             }
         }
         async move {
@@ -132,12 +220,26 @@ impl Supervisor {
         }
     }
 
+    /// Puts a replacement in `slot`'s place (or joins the one already waiting there).
+    fn replace(&self, slot: &mut Arc<Entry>) -> Arc<Entry> {
+        if slot.awaits_turn() {
+            return slot.clone();
+        }
+        let old = slot.clone();
+        old.request_stop();
+        let new = self.launch(old.spec.clone(), old.launch.clone(), vec![old]);
+        *slot = new.clone();
+        new
+    }
+
     pub fn host(&self) -> &Host {
         &self.ctx.host
     }
 
+    /// What `list()` shows, with each process's memory and CPU read now.
     pub fn list(&self) -> Vec<Info> {
-        self.registry().iter().map(|e| e.info()).collect()
+        let entries: Vec<Arc<Entry>> = self.registry().clone();
+        entries.iter().map(|e| e.info_with_metrics()).collect()
     }
 
     /// Whether pm still holds Node's event loop (`keep_alive.rs`).
@@ -209,8 +311,116 @@ impl Supervisor {
     }
 }
 
+/// Orders services for stopping: each layer holds the services that no other service still to
+/// be stopped depends on (by name), so dependents stop before their dependencies. What is left
+/// in a cycle (which `start` refuses) goes in one last layer.
+fn stop_layers(entries: &[Arc<Entry>]) -> Vec<Vec<Arc<Entry>>> {
+    let mut left: Vec<Arc<Entry>> = entries.to_vec();
+    let mut layers = Vec::new();
+    while !left.is_empty() {
+        let needed = |e: &Arc<Entry>| {
+            left.iter().any(|o| {
+                !Arc::ptr_eq(o, e)
+                    && e.spec
+                        .name
+                        .as_ref()
+                        .is_some_and(|n| o.spec.depends_on.contains(n))
+            })
+        };
+        let (now, later): (Vec<_>, Vec<_>) = left.iter().cloned().partition(|e| !needed(e));
+        if now.is_empty() {
+            layers.push(later);
+            break;
+        }
+        layers.push(now);
+        left = later;
+    }
+    layers
+}
+
+/// The chain of names from `name` back to itself through `depends_on`, then through `graph`
+/// (each service's name and dependencies), if there is one.
+fn dependency_cycle(
+    name: Option<&str>,
+    depends_on: &[String],
+    graph: &[(Option<String>, Vec<String>)],
+) -> Option<Vec<String>> {
+    fn walk(
+        target: &str,
+        deps: &[String],
+        graph: &[(Option<String>, Vec<String>)],
+        path: &mut Vec<String>,
+    ) -> bool {
+        for d in deps {
+            if path[1..].contains(d) {
+                continue; // a cycle that does not pass through `target`
+            }
+            path.push(d.clone());
+            if d == target {
+                return true;
+            }
+            let next: Vec<String> = graph
+                .iter()
+                .filter(|(n, _)| n.as_deref() == Some(d.as_str()))
+                .flat_map(|(_, ds)| ds.iter().cloned())
+                .collect();
+            if walk(target, &next, graph, path) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let name = name?;
+    let mut path = vec![name.to_string()];
+    walk(name, depends_on, graph, &mut path).then_some(path)
+}
+
 fn matches(entry: &Entry, target: &Target) -> bool {
     match target {
         Target::Name(n) => entry.spec.name.as_deref() == Some(n.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dependency_cycle;
+
+    fn graph(edges: &[(&str, &[&str])]) -> Vec<(Option<String>, Vec<String>)> {
+        edges
+            .iter()
+            .map(|(n, ds)| {
+                (
+                    Some(n.to_string()),
+                    ds.iter().map(|d| d.to_string()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn deps(ds: &[&str]) -> Vec<String> {
+        ds.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn cycles_through_the_new_service_are_found_and_named() {
+        let g = graph(&[("db", &[]), ("api", &["db"]), ("cache", &["web"])]);
+        assert_eq!(dependency_cycle(Some("web"), &deps(&["api"]), &g), None);
+        assert_eq!(
+            dependency_cycle(Some("web"), &deps(&["api", "cache"]), &g),
+            Some(deps(&["web", "cache", "web"]))
+        );
+        assert_eq!(
+            dependency_cycle(Some("self"), &deps(&["self"]), &g),
+            Some(deps(&["self", "self"]))
+        );
+        assert_eq!(
+            dependency_cycle(None, &deps(&["db"]), &g),
+            None,
+            "no name, no cycle"
+        );
+        // A cycle elsewhere does not hang the walk.
+        let loopy = graph(&[("a", &["b"]), ("b", &["a"])]);
+        assert_eq!(dependency_cycle(Some("c"), &deps(&["a"]), &loopy), None);
     }
 }

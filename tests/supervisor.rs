@@ -56,6 +56,7 @@ fn start(
     };
     let prepared = prepare(&options, sup.host(), &probe).unwrap();
     sup.start(Arc::new(prepared.spec), Arc::new(prepared.launch))
+        .unwrap()
 }
 
 /// A service holds the keep-alive until its `Ended` marker, which comes after its last event;

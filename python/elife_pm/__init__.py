@@ -22,7 +22,7 @@ import sys
 import threading
 import traceback
 
-__all__ = ["onstopping", "send", "under_pm"]
+__all__ = ["onstopping", "on_message", "ready", "send", "under_pm"]
 
 _CMD = "NODE_ELIFE_PM"
 _handlers = []
@@ -30,6 +30,9 @@ _lock = threading.Lock()
 _send_lock = threading.Lock()
 _listening = False
 _stopping = False
+_reading = False
+_ready_sent = False
+_message_handlers = []
 
 
 def _open_channel():
@@ -65,6 +68,30 @@ def send(message):
         _channel.sendall(data)
 
 
+def ready():
+    """Tells pm this service is ready (start({ waitReady: true }) resolves, dependents start).
+    Returns True when pm was told; a second call, or a call in a process pm did not start,
+    does nothing and returns False."""
+    global _ready_sent
+    with _lock:
+        if _channel is None or _ready_sent:
+            return False
+        _ready_sent = True
+    send({"cmd": _CMD, "type": "ready"})
+    return True
+
+
+def on_message(handler):
+    """Registers `handler(message)` for messages from the main process (pm.send); usable as a
+    decorator. Handlers run on pm's reader thread."""
+    if not callable(handler):
+        raise TypeError("elife_pm.on_message: expected a callable, got %r" % (handler,))
+    with _lock:
+        _message_handlers.append(handler)
+    _start_reader()
+    return handler
+
+
 def onstopping(handler):
     """Registers `handler` (a callable with no arguments); usable as a decorator."""
     if not callable(handler):
@@ -84,12 +111,31 @@ def _listen():
         signal.signal(signal.SIGTERM, lambda signum, frame: _stop(orphaned=True))
     if _channel is None:
         return
-    threading.Thread(target=_read, name="elife_pm", daemon=True).start()
+    _start_reader()
     try:
         # Tells pm to ask this service politely instead of sending SIGTERM.
         send({"cmd": _CMD, "type": "onstopping"})
     except OSError:
         pass
+
+
+def _start_reader():
+    global _reading
+    with _lock:
+        if _channel is None or _reading:
+            return
+        _reading = True
+    threading.Thread(target=_read, name="elife_pm", daemon=True).start()
+
+
+def _deliver(msg):
+    with _lock:
+        handlers = list(_message_handlers)
+    for handler in handlers:
+        try:
+            handler(msg)
+        except Exception:  # one handler's failure must not stop the reader
+            sys.stderr.write("elife_pm: an on_message handler failed:\n" + traceback.format_exc())
 
 
 def _read():
@@ -101,13 +147,20 @@ def _read():
                     msg = json.loads(line)
                 except ValueError:
                     continue
-                if isinstance(msg, dict) and msg.get("cmd") == _CMD and msg.get("type") == "stop":
+                cmd = msg.get("cmd") if isinstance(msg, dict) else None
+                if cmd == _CMD and msg.get("type") == "stop":
                     asked = True
                     break
+                if not (isinstance(cmd, str) and cmd.startswith("NODE_")):
+                    _deliver(msg)
     except OSError:
         pass
-    # Asked to stop, or the channel closed because the main process is gone.
-    _stop(orphaned=not asked)
+    # Asked to stop, or the channel closed because the main process is gone; only a service
+    # with onstopping handlers acts on it here (the others get SIGTERM).
+    with _lock:
+        listening = _listening
+    if listening or asked:
+        _stop(orphaned=not asked)
 
 
 def _stop(orphaned=False):

@@ -29,6 +29,8 @@ pub struct Running {
     /// Set once the service said it handles the stop request itself (it registered
     /// `onstopping`); until then a stop is a SIGTERM.
     handles_stop: Arc<AtomicBool>,
+    /// Set once the service said it is ready.
+    ready: tokio::sync::watch::Receiver<bool>,
     pumps: Vec<JoinHandle<()>>,
     listener: Option<JoinHandle<()>>,
     writers: Vec<Arc<Writer>>,
@@ -80,12 +82,14 @@ impl Running {
         ];
 
         let handles_stop = Arc::new(AtomicBool::new(false));
+        let (ready_tx, ready) = tokio::sync::watch::channel(false);
         let listener = spawned.channel.clone().map(|channel| {
             let from = Sender {
                 id,
                 name: spec.name.clone(),
                 pid,
                 handles_stop: handles_stop.clone(),
+                ready: ready_tx,
             };
             tokio::spawn(read_messages(channel, from, ctx.clone()))
         });
@@ -95,6 +99,7 @@ impl Running {
             process: spawned.process,
             channel: spawned.channel,
             handles_stop,
+            ready,
             pumps,
             listener,
             writers: vec![out, err],
@@ -107,6 +112,15 @@ impl Running {
 
     pub fn killer(&self) -> Killer {
         self.process.killer()
+    }
+
+    pub fn channel(&self) -> Option<Channel> {
+        self.channel.clone()
+    }
+
+    /// Becomes true once the service said it is ready.
+    pub fn ready(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.ready.clone()
     }
 
     /// Asks the service to stop and waits up to `grace` before killing its process group.
@@ -166,6 +180,7 @@ struct Sender {
     name: Option<String>,
     pid: u32,
     handles_stop: Arc<AtomicBool>,
+    ready: tokio::sync::watch::Sender<bool>,
 }
 
 /// Reads messages until the child closes its end of the channel. Each message for the app
@@ -181,6 +196,9 @@ async fn read_messages(channel: Channel, from: Sender, ctx: Arc<Context>) {
         for m in decoded.drain(..) {
             match m {
                 FromChild::HandlesStop => from.handles_stop.store(true, Ordering::SeqCst),
+                FromChild::Ready => {
+                    from.ready.send_replace(true);
+                }
                 FromChild::Message(message) => {
                     ctx.message_credit().await;
                     ctx.emit(Event::Message {

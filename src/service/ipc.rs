@@ -21,6 +21,8 @@ pub enum FromChild {
     /// The child registered `onstopping` handlers: ask it to stop over the channel, not with
     /// a signal.
     HandlesStop,
+    /// The child said it is ready (`ready()` in the service).
+    Ready,
     /// A message for the app (`process.send` in the service).
     Message(Value),
 }
@@ -77,11 +79,11 @@ fn classify(line: &[u8], emit: &mut impl FnMut(FromChild)) {
         return;
     };
     match value.get("cmd").and_then(Value::as_str) {
-        Some(CONTROL_CMD) => {
-            if value.get("type").and_then(Value::as_str) == Some("onstopping") {
-                emit(FromChild::HandlesStop);
-            }
-        }
+        Some(CONTROL_CMD) => match value.get("type").and_then(Value::as_str) {
+            Some("onstopping") => emit(FromChild::HandlesStop),
+            Some("ready") => emit(FromChild::Ready),
+            _ => {}
+        },
         Some(cmd) if cmd.starts_with("NODE_") => {}
         _ => emit(FromChild::Message(value)),
     }

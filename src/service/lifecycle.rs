@@ -65,6 +65,14 @@ pub struct Info {
     pub next_start_at: Option<f64>,
     /// Why the process is errored, if it is.
     pub error: Option<String>,
+    /// The current process said it is ready (`ready()`); false again after each restart.
+    pub ready: bool,
+    /// Memory of the process and its children in bytes, when `list()` read it.
+    pub memory: Option<u64>,
+    /// Seconds of CPU the current process used so far, when `list()` read it.
+    pub cpu: Option<f64>,
+    /// The log file's absolute path.
+    pub log: Option<String>,
 }
 
 /// What happened.
@@ -84,14 +92,26 @@ pub enum Input {
     },
     StopRequested,
     BackoffElapsed,
+    /// The process said it is ready.
+    Ready,
+    /// `waitReady`: the process did not say it is ready within `readyTimeout`.
+    ReadyTimedOut,
+    /// The process and its children use `bytes` of memory, more than `limit` (`maxMemory`).
+    MemoryExceeded {
+        bytes: u64,
+        limit: u64,
+    },
 }
 
 /// What the driver does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
     Spawn,
-    /// Wait for the process to exit, or for a stop request.
-    Watch,
+    /// Wait for the process to exit, or for a stop request; with `ready_within`, also for its
+    /// `ready()` (an `Input::ReadyTimedOut` when that time passed first).
+    Watch {
+        ready_within: Option<Duration>,
+    },
     /// Stop the running process: the polite request, SIGKILL after `grace`.
     Stop {
         grace: Duration,
@@ -114,23 +134,39 @@ pub struct Step {
     pub settle: Option<Result<(), String>>,
 }
 
+/// What a service's options say about its life.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub grace: Duration,
+    pub schedule: Schedule,
+    /// Settle the caller only once the service is ready, within `ready_timeout`.
+    pub wait_ready: bool,
+    pub ready_timeout: Duration,
+    pub max_restarts: Option<u32>,
+}
+
 pub struct Lifecycle {
     info: Info,
-    grace: Duration,
+    policy: Policy,
     crashes: Crashes,
+    /// Why the current stop was asked for, when pm asked on its own.
+    stopping_for: Option<StopReason>,
     /// Whether the caller of `start()` still waits for the first outcome.
     unsettled: bool,
     running_since: Option<Instant>,
 }
 
+/// Why pm stops a process on its own.
+#[derive(Debug, Clone, PartialEq)]
+enum StopReason {
+    /// It grew past `maxMemory`: start it again once it is gone.
+    Memory,
+    /// It did not get ready in time: it ends errored, with this message.
+    NotReady(String),
+}
+
 impl Lifecycle {
-    pub fn new(
-        id: u64,
-        name: Option<String>,
-        script: String,
-        grace: Duration,
-        schedule: Schedule,
-    ) -> Self {
+    pub fn new(id: u64, name: Option<String>, script: String, policy: Policy) -> Self {
         Lifecycle {
             info: Info {
                 id,
@@ -143,9 +179,14 @@ impl Lifecycle {
                 last_exit: None,
                 next_start_at: None,
                 error: None,
+                ready: false,
+                memory: None,
+                cpu: None,
+                log: None,
             },
-            grace,
-            crashes: Crashes::new(schedule),
+            crashes: Crashes::new(policy.schedule.clone()),
+            policy,
+            stopping_for: None,
             unsettled: true,
             running_since: None,
         }
@@ -153,6 +194,11 @@ impl Lifecycle {
 
     pub fn info(&self) -> &Info {
         &self.info
+    }
+
+    /// The log file's path, as `list()` shows it.
+    pub fn set_log(&mut self, log: Option<String>) {
+        self.info.log = log;
     }
 
     /// The first step: spawn.
@@ -181,8 +227,48 @@ impl Lifecycle {
                 self.info.pid = Some(pid);
                 self.info.started_at = Some(now_ms());
                 self.info.error = None;
+                self.info.ready = false;
+                let start = vec![Event::Start { id, name, pid }];
+                if self.policy.wait_ready && self.unsettled {
+                    let ready_within = Some(self.policy.ready_timeout);
+                    return self.step(start, Next::Watch { ready_within }, None);
+                }
                 let settle = self.settle(Ok(()));
-                self.step(vec![Event::Start { id, name, pid }], Next::Watch, settle)
+                self.step(start, Next::Watch { ready_within: None }, settle)
+            }
+            (State::Running, Input::Ready) => {
+                let pid = self.info.pid.unwrap_or(0);
+                self.info.ready = true;
+                let settle = self.settle(Ok(()));
+                let ready = vec![Event::Ready { id, name, pid }];
+                self.step(ready, Next::Watch { ready_within: None }, settle)
+            }
+            (State::Running, Input::ReadyTimedOut) => {
+                let message = format!(
+                    "{} did not get ready within its readyTimeout of {} ms; it was stopped",
+                    self.who(),
+                    self.policy.ready_timeout.as_millis()
+                );
+                self.info.state = State::Stopping;
+                self.info.error = Some(message.clone());
+                self.stopping_for = Some(StopReason::NotReady(message.clone()));
+                let error = vec![Event::Error { id, name, message }];
+                let grace = self.policy.grace;
+                // The caller hears of it once the process is gone (below).
+                self.step(error, Next::Stop { grace }, None)
+            }
+            (State::Running, Input::MemoryExceeded { bytes, limit }) => {
+                self.info.state = State::Stopping;
+                self.stopping_for = Some(StopReason::Memory);
+                let warning = Event::Warning {
+                    message: format!(
+                        "{} uses {bytes} bytes of memory with its children, more than its \
+                         maxMemory of {limit}; restarting it",
+                        self.who()
+                    ),
+                };
+                let grace = self.policy.grace;
+                self.step(vec![warning], Next::Stop { grace }, None)
             }
             (State::Starting, Input::SpawnFailed { message }) => {
                 self.info.error = Some(message.clone());
@@ -217,8 +303,20 @@ impl Lifecycle {
             }
             (State::Running, Input::StopRequested) => {
                 self.info.state = State::Stopping;
-                let grace = self.grace;
+                self.stopping_for = None;
+                let grace = self.policy.grace;
                 self.step(Vec::new(), Next::Stop { grace }, None)
+            }
+            // Asked to stop while pm was already stopping it on its own: it stays stopped.
+            (State::Stopping, Input::StopRequested) => {
+                self.stopping_for = None;
+                self.step(
+                    Vec::new(),
+                    Next::Stop {
+                        grace: self.policy.grace,
+                    },
+                    None,
+                )
             }
             (state @ (State::Running | State::Stopping), Input::Exited { exit, killed }) => {
                 let requested = state == State::Stopping;
@@ -244,17 +342,44 @@ impl Lifecycle {
                     killed,
                 };
                 if requested {
-                    self.info.state = State::Stopped;
                     let mut events = vec![exited];
                     if killed {
                         events.push(self.overran());
+                    }
+                    match self.stopping_for.take() {
+                        Some(StopReason::Memory) => {
+                            self.info.state = State::Starting;
+                            self.info.restarts += 1;
+                            events.push(Event::Restart {
+                                id,
+                                name,
+                                attempt: 1,
+                                delay: 0.0,
+                                reason: "memory",
+                            });
+                            return self.step(events, Next::Spawn, None);
+                        }
+                        Some(StopReason::NotReady(message)) => {
+                            self.info.state = State::Errored;
+                            self.info.error = Some(message.clone());
+                            let settle = self.settle(Err(message));
+                            events.push(Event::Stop {
+                                id,
+                                name,
+                                pid: Some(pid),
+                            });
+                            return self.step(events, Next::Done, settle);
+                        }
+                        None => self.info.state = State::Stopped,
                     }
                     events.push(Event::Stop {
                         id,
                         name,
                         pid: Some(pid),
                     });
-                    return self.step(events, Next::Done, None);
+                    // A stop before a waitReady service got ready settles its caller too.
+                    let settle = self.settle(Ok(()));
+                    return self.step(events, Next::Done, settle);
                 }
                 let mut step = self.crashed(Some(&exit), ran_for);
                 step.events.insert(0, exited);
@@ -285,23 +410,28 @@ impl Lifecycle {
                 let next = if state.is_final() {
                     Next::Done
                 } else {
-                    Next::Watch
+                    Next::Watch { ready_within: None }
                 };
                 self.step(Vec::new(), next, None)
             }
         }
     }
 
-    fn overran(&self) -> Event {
-        let who = match &self.info.name {
+    /// How messages name the service.
+    fn who(&self) -> String {
+        match &self.info.name {
             Some(n) => format!("service \"{n}\""),
             None => format!("service {}", self.info.script),
-        };
+        }
+    }
+
+    fn overran(&self) -> Event {
+        let who = self.who();
         Event::Warning {
             message: format!(
                 "{who} did not exit within its grace period (stopTimeout: {} ms) and was killed \
                  (SIGKILL); give it a longer stopTimeout, or make its onstopping finish sooner",
-                self.grace.as_millis()
+                self.policy.grace.as_millis()
             ),
         }
     }
@@ -314,11 +444,23 @@ impl Lifecycle {
             Some((attempt, delay)) => {
                 self.info.state = State::Backoff;
                 self.info.next_start_at = Some(now_ms() + delay.as_secs_f64() * 1000.0);
+                if self.policy.max_restarts.is_some_and(|max| attempt > max) {
+                    let max = self.policy.max_restarts.unwrap_or(0);
+                    let message = format!(
+                        "{} crashed {attempt} times in a row without a stable run \
+                         (maxRestarts: {max}); pm gave up on it",
+                        self.who()
+                    );
+                    self.info.state = State::Errored;
+                    self.info.error = Some(message.clone());
+                    return self.step(vec![Event::Error { id, name, message }], Next::Done, None);
+                }
                 let restart = Event::Restart {
                     id,
                     name,
                     attempt,
                     delay: delay.as_secs_f64() * 1000.0,
+                    reason: "crash",
                 };
                 self.step(vec![restart], Next::Backoff { delay }, None)
             }
@@ -343,18 +485,28 @@ mod tests {
         Duration::from_millis(v)
     }
 
-    fn machine(restart_at: &[u64]) -> Lifecycle {
-        Lifecycle::new(
-            7,
-            Some("svc".into()),
-            "/app/svc.js".into(),
-            ms(200),
-            Schedule::new(
+    fn policy(restart_at: &[u64]) -> Policy {
+        Policy {
+            grace: ms(200),
+            schedule: Schedule::new(
                 Some(restart_at.iter().map(|v| ms(*v)).collect()),
                 Some(ms(1000)),
             ),
-        )
+            wait_ready: false,
+            ready_timeout: ms(3000),
+            max_restarts: None,
+        }
     }
+
+    fn with(policy: Policy) -> Lifecycle {
+        Lifecycle::new(7, Some("svc".into()), "/app/svc.js".into(), policy)
+    }
+
+    fn machine(restart_at: &[u64]) -> Lifecycle {
+        with(policy(restart_at))
+    }
+
+    const WATCH: Next = Next::Watch { ready_within: None };
 
     fn exit(code: i32) -> Input {
         Input::Exited {
@@ -376,6 +528,7 @@ mod tests {
                 Event::Stop { .. } => "stop",
                 Event::Error { .. } => "error",
                 Event::Warning { .. } => "warning",
+                Event::Ready { .. } => "ready",
                 _ => "other",
             })
             .collect()
@@ -386,7 +539,7 @@ mod tests {
         let mut m = machine(&[0, 100, 300]);
         assert_eq!(m.begin().next, Next::Spawn);
         let s = m.on(Input::Spawned { pid: 10 });
-        assert_eq!((kinds(&s), s.next), (vec!["start"], Next::Watch));
+        assert_eq!((kinds(&s), s.next), (vec!["start"], WATCH));
         assert_eq!(s.settle, Some(Ok(())), "start() settles at the first spawn");
         assert_eq!((m.info().state, m.info().pid), (State::Running, Some(10)));
 
@@ -534,5 +687,98 @@ mod tests {
             assert_eq!(last.next, Next::Done);
             assert!(m.info().state.is_final());
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_ready_settles_at_ready_and_each_spawn_must_say_it_again() {
+        let mut m = with(Policy {
+            wait_ready: true,
+            ..policy(&[0])
+        });
+        let s = m.on(Input::Spawned { pid: 10 });
+        assert_eq!(
+            s.next,
+            Next::Watch {
+                ready_within: Some(ms(3000))
+            }
+        );
+        assert_eq!(s.settle, None, "start() waits for ready()");
+        let s = m.on(Input::Ready);
+        assert_eq!((kinds(&s), s.next), (vec!["ready"], WATCH));
+        assert_eq!(s.settle, Some(Ok(())));
+        assert!(m.info().ready);
+        // After a crash the new process is not ready until it says so; nobody waits on it.
+        m.on(exit(1));
+        m.on(Input::BackoffElapsed);
+        let s = m.on(Input::Spawned { pid: 11 });
+        assert!(!m.info().ready);
+        assert_eq!(s.next, WATCH);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn not_ready_in_time_rejects_stops_and_ends_errored() {
+        let mut m = with(Policy {
+            wait_ready: true,
+            ..policy(&[0])
+        });
+        m.on(Input::Spawned { pid: 10 });
+        let s = m.on(Input::ReadyTimedOut);
+        assert_eq!(kinds(&s), ["error"]);
+        assert_eq!(s.next, Next::Stop { grace: ms(200) });
+        assert_eq!(s.settle, None, "the caller hears once the process is gone");
+        let s = m.on(exit(0));
+        assert_eq!((kinds(&s), s.next), (vec!["exit", "stop"], Next::Done));
+        match &s.settle {
+            Some(Err(e)) => assert!(e.contains("readyTimeout of 3000 ms"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(m.info().state, State::Errored);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn max_restarts_gives_up_after_that_many_restarts_in_a_row() {
+        let mut m = with(Policy {
+            max_restarts: Some(3),
+            ..policy(&[0])
+        });
+        m.on(Input::Spawned { pid: 10 });
+        for pid in 11..14 {
+            let s = m.on(exit(1));
+            assert_eq!(kinds(&s), ["exit", "restart"]);
+            m.on(Input::BackoffElapsed);
+            m.on(Input::Spawned { pid });
+        }
+        let s = m.on(exit(1));
+        assert_eq!((kinds(&s), s.next), (vec!["exit", "error"], Next::Done));
+        assert_eq!(m.info().state, State::Errored);
+        assert!(m.info().error.as_ref().unwrap().contains("maxRestarts: 3"));
+        assert_eq!(m.info().restarts, 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn over_max_memory_is_a_polite_stop_then_a_spawn() {
+        let mut m = machine(&[0]);
+        m.on(Input::Spawned { pid: 10 });
+        let s = m.on(Input::MemoryExceeded {
+            bytes: 9 << 20,
+            limit: 8 << 20,
+        });
+        assert_eq!(
+            (kinds(&s), s.next),
+            (vec!["warning"], Next::Stop { grace: ms(200) })
+        );
+        let s = m.on(exit(0));
+        assert_eq!((kinds(&s), s.next), (vec!["exit", "restart"], Next::Spawn));
+        match &s.events[1] {
+            Event::Restart { reason, .. } => assert_eq!(*reason, "memory"),
+            e => panic!("{e:?}"),
+        }
+        assert_eq!((m.info().state, m.info().restarts), (State::Starting, 1));
+        // A stop that comes while pm stops it for memory ends it for good.
+        m.on(Input::Spawned { pid: 11 });
+        m.on(Input::MemoryExceeded { bytes: 9, limit: 8 });
+        m.on(Input::StopRequested);
+        let s = m.on(exit(0));
+        assert_eq!((kinds(&s), s.next), (vec!["exit", "stop"], Next::Done));
     }
 }

@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
 use crate::context::Context;
-use crate::os::Killer;
+use crate::os::{Channel, Killer};
 use crate::service::instance::Running;
-use crate::service::lifecycle::{Info, Input, Lifecycle, Next, State};
+use crate::service::lifecycle::{Info, Input, Lifecycle, Next, Policy, State};
 use crate::start::launch::Launch;
 use crate::start::options::StartSpec;
 
@@ -37,6 +37,8 @@ pub struct Entry {
     ended: watch::Sender<bool>,
     /// Ends the current process's tree; set while a process runs.
     killer: Mutex<Option<Killer>>,
+    /// The current process's IPC channel, for `send()`; set while a process runs.
+    channel: Mutex<Option<Channel>>,
 }
 
 impl Entry {
@@ -52,6 +54,7 @@ impl Entry {
             stop: watch::Sender::new(false),
             ended: watch::Sender::new(false),
             killer: Mutex::new(None),
+            channel: Mutex::new(None),
         }
     }
 
@@ -100,16 +103,56 @@ impl Entry {
     fn killer(&self) -> std::sync::MutexGuard<'_, Option<Killer>> {
         self.killer.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn channel(&self) -> std::sync::MutexGuard<'_, Option<Channel>> {
+        self.channel.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `message` for the current process's `process.on('message')`; false when it has
+    /// no channel (not running, or not a Node or Python service).
+    pub fn send(&self, message: &[u8]) -> bool {
+        match self.channel().as_ref() {
+            Some(channel) => {
+                channel.send(message.to_vec());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether this service is running and ready for its dependents: it said `ready()`, or it
+    /// runs and does not use `waitReady`.
+    pub fn ready_for_dependents(&self) -> bool {
+        let info = self.status.borrow();
+        info.state == State::Running && (info.ready || !self.spec.wait_ready)
+    }
+
+    /// Reads the memory and CPU figures of the current process into its info, for `list()`.
+    pub fn info_with_metrics(&self) -> Info {
+        let mut info = self.info();
+        if let Some(pid) = info.pid {
+            info.memory = crate::os::procinfo::tree_memory(pid);
+            info.cpu = crate::os::procinfo::cpu_seconds(pid);
+        }
+        info
+    }
 }
 
 fn lifecycle_for(id: u64, spec: &StartSpec) -> Lifecycle {
-    Lifecycle::new(
+    let mut machine = Lifecycle::new(
         id,
         spec.name.clone(),
         spec.script.to_string_lossy().into_owned(),
-        spec.stop_timeout,
-        spec.restart.clone(),
-    )
+        Policy {
+            grace: spec.stop_timeout,
+            schedule: spec.restart.clone(),
+            wait_ready: spec.wait_ready,
+            ready_timeout: spec.ready_timeout,
+            max_restarts: spec.max_restarts,
+        },
+    );
+    machine.set_log(spec.log.as_ref().map(|p| p.to_string_lossy().into_owned()));
+    machine
 }
 
 /// Whatever way the driver ends (a panic included), the service ends properly: its process
@@ -178,6 +221,7 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
     loop {
         // The state first, then the events that report it, then the caller.
         entry.status.send_replace(machine.info().clone());
+        ctx.state_changed();
         for event in step.events.drain(..) {
             ctx.emit(event);
         }
@@ -187,35 +231,49 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
         }
         let input = match step.next {
             Next::Done => return,
-            Next::Spawn => match Running::start(
-                id,
-                &entry.spec,
-                &entry.launch,
-                &ctx,
-                stop_requested(&mut stop_rx),
-            )
-            .await
-            {
-                Ok(None) => Input::StopRequested,
-                Ok(Some(proc)) => {
-                    let pid = proc.pid;
-                    *entry.killer() = Some(proc.killer());
-                    ctx.record.add(id, pid);
-                    running = Some(proc);
-                    Input::Spawned { pid }
-                }
-                Err(e) => Input::SpawnFailed {
-                    message: e.to_string(),
-                },
-            },
-            Next::Watch => {
-                let proc = running.as_mut().expect("a process runs while watched");
-                let exit = tokio::select! {
-                    exit = proc.wait() => Some(exit),
-                    _ = stop_requested(&mut stop_rx) => None,
+            Next::Spawn => {
+                // Its dependencies first (`dependsOn`), then the spawn; a stop ends either wait.
+                let cancel = stop_requested(&mut stop_rx);
+                tokio::pin!(cancel);
+                let spawned = async {
+                    tokio::select! {
+                        _ = ctx.dependencies_ready(&entry.spec.depends_on) => {}
+                        _ = &mut cancel => return Ok(None),
+                    }
+                    Running::start(id, &entry.spec, &entry.launch, &ctx, cancel).await
                 };
-                match exit {
-                    Some(exit) => {
+                match spawned.await {
+                    Ok(None) => Input::StopRequested,
+                    Ok(Some(proc)) => {
+                        let pid = proc.pid;
+                        *entry.killer() = Some(proc.killer());
+                        *entry.channel() = proc.channel();
+                        ctx.record.add(id, pid);
+                        running = Some(proc);
+                        Input::Spawned { pid }
+                    }
+                    Err(e) => Input::SpawnFailed {
+                        message: e.to_string(),
+                    },
+                }
+            }
+            Next::Watch { ready_within } => {
+                let proc = running.as_mut().expect("a process runs while watched");
+                let pid = proc.pid;
+                let await_ready = !machine.info().ready;
+                let mut ready_rx = proc.ready();
+                let watched = tokio::select! {
+                    exit = proc.wait() => Watched::Exited(exit),
+                    _ = stop_requested(&mut stop_rx) => Watched::Input(Input::StopRequested),
+                    _ = ready_rx.wait_for(|r| *r), if await_ready => Watched::Input(Input::Ready),
+                    _ = sleep_or_never(ready_within) => Watched::Input(Input::ReadyTimedOut),
+                    bytes = memory_over(pid, entry.spec.max_memory) => {
+                        let limit = entry.spec.max_memory.unwrap_or(0);
+                        Watched::Input(Input::MemoryExceeded { bytes, limit })
+                    }
+                };
+                match watched {
+                    Watched::Exited(exit) => {
                         let proc = running.take().expect("it ran");
                         finish(&entry, &ctx, proc).await;
                         Input::Exited {
@@ -223,7 +281,7 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
                             killed: false,
                         }
                     }
-                    None => Input::StopRequested,
+                    Watched::Input(input) => input,
                 }
             }
             Next::Stop { grace } => {
@@ -245,9 +303,40 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
     }
 }
 
+/// What ended a watch.
+enum Watched {
+    Exited(crate::os::Exit),
+    Input(Input),
+}
+
+async fn sleep_or_never(d: Option<std::time::Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How often a service with `maxMemory` is sampled. Services without it are never sampled.
+const MEMORY_SAMPLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Resolves with the memory of `pid` and its children once it is over `limit`; never without
+/// a limit.
+async fn memory_over(pid: u32, limit: Option<u64>) -> u64 {
+    let Some(limit) = limit else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::time::sleep(MEMORY_SAMPLE).await;
+        if let Some(bytes) = crate::os::procinfo::tree_memory(pid).filter(|b| *b > limit) {
+            return bytes;
+        }
+    }
+}
+
 /// After the process exited: what is left of its tree is killed, its output written, its
 /// record removed.
 async fn finish(entry: &Entry, ctx: &Context, proc: Running) {
+    *entry.channel() = None;
     proc.finish().await;
     *entry.killer() = None;
     ctx.record.remove(entry.id);

@@ -23,6 +23,12 @@ pub const MAX_LOG_KEEP: u64 = 1000;
 /// The smallest `logMaxSize` other than 0: below a few lines per file, rotation would spend its
 /// time renaming.
 pub const MIN_LOG_MAX_SIZE: u64 = 4096;
+/// How long `start({ waitReady: true })` waits for the service's `ready()` by default.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The smallest `maxMemory`: below this even an idle Node exceeds it.
+pub const MIN_MAX_MEMORY: u64 = 1 << 20;
+/// The largest `maxRestarts` taken as a number of restarts rather than a typo.
+pub const MAX_MAX_RESTARTS: u64 = 1_000_000;
 
 /// Every option `start()` accepts. An unknown key is an error that names the nearest of these.
 const KNOWN_KEYS: &[&str] = &[
@@ -40,6 +46,11 @@ const KNOWN_KEYS: &[&str] = &[
     "logMaxSize",
     "logKeep",
     "interpreter",
+    "waitReady",
+    "readyTimeout",
+    "dependsOn",
+    "maxRestarts",
+    "maxMemory",
 ];
 
 /// A bad option, with a message that names the problem. Shown to the user as is.
@@ -99,6 +110,15 @@ pub struct StartSpec {
     pub strip_ansi: bool,
     pub rotation: Rotation,
     pub restart: Schedule,
+    /// `start()` resolves once the service called `ready()`, within `ready_timeout`.
+    pub wait_ready: bool,
+    pub ready_timeout: Duration,
+    /// Names of the services that must be ready before this one spawns.
+    pub depends_on: Vec<String>,
+    /// Give up after this many restarts in a row without a stable run.
+    pub max_restarts: Option<u32>,
+    /// Restart the service when it and its children use more memory than this (bytes).
+    pub max_memory: Option<u64>,
 }
 
 impl StartSpec {
@@ -306,6 +326,37 @@ pub fn parse_start(
         strip_ansi: f.boolean("stripANSI")?.unwrap_or(false),
         rotation,
         restart: Schedule::new(restart_at, f.millis("restartOk")?),
+        wait_ready: f.boolean("waitReady")?.unwrap_or(false),
+        ready_timeout: match f.millis("readyTimeout")? {
+            Some(d) if d.is_zero() => return err("option \"readyTimeout\" must be > 0 ms, got 0"),
+            Some(d) => d,
+            None => DEFAULT_READY_TIMEOUT,
+        },
+        depends_on: f
+            .array("dependsOn", "an array of service names", |v, at| match v {
+                Value::String(s) if !s.is_empty() => Ok(s.clone()),
+                other => err(format!(
+                    "option \"dependsOn\" must be an array of service names; {at} is {}",
+                    describe(other)
+                )),
+            })?
+            .unwrap_or_default(),
+        max_restarts: match f.whole("maxRestarts")? {
+            Some(n) if n > MAX_MAX_RESTARTS => {
+                return err(format!(
+                    "option \"maxRestarts\" must be at most {MAX_MAX_RESTARTS}, got {n}"
+                ))
+            }
+            n => n.map(|n| n as u32),
+        },
+        max_memory: match f.whole("maxMemory")? {
+            Some(n) if n < MIN_MAX_MEMORY => {
+                return err(format!(
+                    "option \"maxMemory\" must be at least {MIN_MAX_MEMORY} bytes (1 MiB), got {n}"
+                ))
+            }
+            n => n,
+        },
     })
 }
 

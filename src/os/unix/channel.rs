@@ -69,10 +69,32 @@ const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
 #[cfg(not(target_os = "linux"))]
 const SEND_FLAGS: libc::c_int = libc::MSG_DONTWAIT;
 
-/// The parent's end, registered with the runtime.
+/// Bytes queued for a child that does not read its channel, at most; past this, `send`
+/// refuses (the main process does not buffer without bound for a service).
+pub const MAX_QUEUED: usize = 16 * 1024 * 1024;
+
+/// The parent's end, registered with the runtime. Everything sent goes through one byte queue,
+/// whole messages appended in order, so messages never interleave however large they are.
 #[derive(Clone)]
 pub struct Channel {
     stream: Arc<UnixStream>,
+    out: Arc<Outbox>,
+    rt: tokio::runtime::Handle,
+}
+
+#[derive(Default)]
+struct Outbox {
+    state: std::sync::Mutex<OutState>,
+}
+
+#[derive(Default)]
+struct OutState {
+    /// Bytes not yet written (the tail of a message the socket did not take, and whole ones).
+    pending: std::collections::VecDeque<u8>,
+    /// A task waits for the socket to take the pending bytes.
+    writer: bool,
+    /// The child is gone: nothing more can be sent.
+    closed: bool,
 }
 
 impl Channel {
@@ -80,30 +102,104 @@ impl Channel {
     pub fn new(parent: std::os::unix::net::UnixStream) -> io::Result<Self> {
         Ok(Channel {
             stream: Arc::new(UnixStream::from_std(parent)?),
+            out: Arc::default(),
+            rt: tokio::runtime::Handle::current(),
         })
     }
 
-    /// Sends a small control message without waiting. Fails when the child is gone or does not
-    /// read its channel (the buffer is full): the caller then falls back to a signal.
+    /// Sends a control message now, or queues it behind what is still pending. Fails when the
+    /// child is gone, or does not read its channel at all (the queue is full): the caller then
+    /// falls back to a signal.
     pub fn send_now(&self, bytes: &[u8]) -> io::Result<()> {
-        // SAFETY: the fd stays open while `self.stream` lives; MSG_NOSIGNAL (SO_NOSIGPIPE on
-        // macOS) keeps a closed peer from raising SIGPIPE in the main process.
-        let n = unsafe {
-            libc::send(
-                self.stream.as_raw_fd(),
-                bytes.as_ptr().cast(),
-                bytes.len(),
-                SEND_FLAGS,
-            )
-        };
-        match n {
-            n if n < 0 => Err(io::Error::last_os_error()),
-            n if n as usize == bytes.len() => Ok(()),
-            _ => Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                "partial control message",
-            )),
+        if self.enqueue(bytes) {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the service does not read its channel",
+            ))
         }
+    }
+
+    /// Queues a message for the child; false when the child is gone or the queue is full.
+    pub fn send(&self, bytes: Vec<u8>) -> bool {
+        self.enqueue(&bytes)
+    }
+
+    fn enqueue(&self, bytes: &[u8]) -> bool {
+        let mut st = self.out.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.closed || st.pending.len() + bytes.len() > MAX_QUEUED {
+            return false;
+        }
+        st.pending.extend(bytes);
+        if !st.writer {
+            self.flush(&mut st);
+            if !st.pending.is_empty() && !st.closed {
+                st.writer = true;
+                let me = self.clone();
+                self.rt.spawn(async move { me.write_pending().await });
+            }
+        }
+        true
+    }
+
+    /// Writes what the socket takes now, without waiting.
+    fn flush(&self, st: &mut OutState) {
+        while !st.pending.is_empty() {
+            let (head, _) = st.pending.as_slices();
+            match self.send_some(head) {
+                Ok(n) => {
+                    st.pending.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    st.closed = true;
+                    st.pending = Default::default();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The writer task: waits until the socket has room, until nothing is pending.
+    async fn write_pending(self) {
+        loop {
+            if self.stream.writable().await.is_err() {
+                let mut st = self.out.state.lock().unwrap_or_else(|e| e.into_inner());
+                st.closed = true;
+                st.writer = false;
+                return;
+            }
+            let mut st = self.out.state.lock().unwrap_or_else(|e| e.into_inner());
+            self.flush(&mut st);
+            if st.pending.is_empty() || st.closed {
+                st.writer = false;
+                return;
+            }
+        }
+    }
+
+    /// One non-blocking send; WouldBlock when the socket is full.
+    fn send_some(&self, bytes: &[u8]) -> io::Result<usize> {
+        self.stream.try_io(tokio::io::Interest::WRITABLE, || {
+            // SAFETY: the fd stays open while `self.stream` lives; `bytes` is a valid slice.
+            // MSG_NOSIGNAL (SO_NOSIGPIPE on macOS) keeps a closed peer from raising SIGPIPE in
+            // the main process.
+            let n = unsafe {
+                libc::send(
+                    self.stream.as_raw_fd(),
+                    bytes.as_ptr().cast(),
+                    bytes.len(),
+                    SEND_FLAGS,
+                )
+            };
+            if n < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        })
     }
 
     /// Reads some bytes; `Ok(0)` once the child closed its end.
