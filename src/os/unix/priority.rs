@@ -11,7 +11,8 @@ pub fn lower_this_thread() {
     #[cfg(target_os = "linux")]
     // SAFETY: plain syscalls on the calling thread; failure leaves the priority as it was.
     unsafe {
-        let tid = libc::gettid() as libc::id_t;
+        // The raw syscall: glibc's gettid() wrapper is 2.30+, the Linux packages target 2.17.
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
         *libc::__errno_location() = 0;
         let now = libc::getpriority(libc::PRIO_PROCESS, tid);
         if *libc::__errno_location() == 0 {
