@@ -1,4 +1,6 @@
 // Type definitions for elife/pm: `require('elife/pm')` / `import pm from 'elife/pm'`.
+// pm.d.ts re-exports this file for resolvers that ignore package.json "exports" (TypeScript's
+// `node10` resolution, what `module: commonjs` gives).
 
 /** Options of {@link start}. Unknown keys are an error that names the nearest known one. */
 export interface StartOptions {
@@ -79,6 +81,7 @@ export interface StartOptions {
   restartOk?: number
 }
 
+/** Options of {@link configure}. */
 export interface ConfigureOptions {
   /**
    * Where pm records the services it runs, so that the next start of the same app can end what
@@ -95,9 +98,21 @@ export function configure(options: ConfigureOptions): void
 /** Selects processes by name: `'name'` or `{ name: 'name' }`. */
 export type Target = string | { name: string }
 
+/**
+ * Where a managed process is in its life:
+ * - `'starting'`: being spawned;
+ * - `'running'`: its process runs;
+ * - `'backoff'`: it crashed and waits for its restart (see `nextStartAt`);
+ * - `'stopping'`: pm asked it to stop and waits for it to exit;
+ * - `'stopped'`: it is over: pm stopped it (what `stop()` resolves with), or it exited and will
+ *   not restart;
+ * - `'errored'`: its process could not be spawned again (see `error`).
+ */
 export type ProcessState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'errored'
 
+/** How the last process of a managed service ended. */
 export interface LastExit {
+  /** The pid the process had. */
   pid: number
   /** Exit code, or null when a signal ended it. */
   code: number | null
@@ -111,16 +126,19 @@ export interface LastExit {
 export interface ProcessInfo {
   /** Unique per start; a restart gets a new id. */
   id: number
+  /** The `name` given to {@link start}, or null when it had none. */
   name: string | null
   /** The absolute script path. */
   script: string
   /** null while no process runs (starting, backoff, stopped, errored). */
   pid: number | null
+  /** Where it is in its life: see {@link ProcessState}. */
   state: ProcessState
   /** When the current or last process was spawned, in ms since the Unix epoch. */
   startedAt: number | null
   /** Crash restarts so far. */
   restarts: number
+  /** How its last process ended, or null while none has exited yet. */
   lastExit: LastExit | null
   /** While in backoff: when the next start is due, in ms since the Unix epoch. */
   nextStartAt: number | null
@@ -144,35 +162,68 @@ export function stopall(): Promise<ProcessInfo[]>
 /** One entry per managed process. Stopped processes leave the list. */
 export function list(): ProcessInfo[]
 
+/** What every event but `'log'` carries: which managed process it is about. */
 export interface EventBase {
+  /** The process's id, as in {@link ProcessInfo.id}. */
   id: number
+  /** Its `name`, or null when it has none. */
   name: string | null
 }
-export interface StartEvent extends EventBase { pid: number }
-export interface ExitEvent extends EventBase {
+/** `'start'`: a process was spawned (at the first start, and at each restart). */
+export interface StartEvent extends EventBase {
+  /** The new process's pid. */
   pid: number
+}
+/** `'exit'`: a process exited, whether pm asked it to or not (then it is a crash). */
+export interface ExitEvent extends EventBase {
+  /** The pid of the process that exited. */
+  pid: number
+  /** Its exit code, or null when a signal ended it. */
   code: number | null
+  /** The signal that ended it (`'SIGKILL'`, `'SIGTERM'`, ...), or null when it exited by itself. */
   signal: string | null
   /** true when pm asked the process to stop. */
   requested: boolean
+  /**
+   * true when pm SIGKILLed the process group at the end of its grace period (`stopTimeout`):
+   * the service did not finish stopping in time. A process warning names the service and the
+   * grace period it overran.
+   */
+  killed?: boolean
 }
+/** `'restart'`: a crashed process will be started again after `delay` ms. */
 export interface RestartEvent extends EventBase {
   /** 1 for the first restart after a crash, counting up while it keeps crashing. */
   attempt: number
   /** ms until the restart. */
   delay: number
 }
-export interface StopEvent extends EventBase { pid: number | null }
-export interface ErrorEvent extends EventBase { message: string }
+/** `'stop'`: pm stopped a process for good; it is no longer managed. */
+export interface StopEvent extends EventBase {
+  /** The pid of its last process, or null when none was running (in backoff, errored). */
+  pid: number | null
+}
+/** `'error'`: something the app should hear of, such as a failed respawn or an unwritable log. */
+export interface ErrorEvent extends EventBase {
+  /** What went wrong, in words. */
+  message: string
+}
+/** `'message'`: a service called `process.send(message)`. */
 export interface MessageEvent extends EventBase {
+  /** The pid of the process that sent it. */
   pid: number
   /** What the service passed to `process.send`. */
   message: unknown
 }
+/** One line of a service's output, in a {@link LogEvent}. */
 export interface LogLine {
+  /** The process's id, as in {@link ProcessInfo.id}. */
   id: number
+  /** Its `name`, or null when it has none. */
   name: string | null
+  /** The pid of the process that printed it. */
   pid: number
+  /** `'out'` for stdout, `'err'` for stderr. */
   stream: 'out' | 'err'
   /** The line, without its newline (and without escape codes under `stripANSI`). */
   text: string
@@ -181,27 +232,42 @@ export interface LogLine {
 }
 /** Service output, in batches about every 100 ms, gathered only while a 'log' listener exists. */
 export interface LogEvent {
+  /** The lines, in the order each process printed them. */
   lines: LogLine[]
   /** Lines left out of this batch because the main thread did not keep up (log files have them all). */
   dropped: number
 }
+/** The events of {@link on} and {@link off}, and what each listener receives. */
 export interface Events {
+  /** Service output in batches (about every 100 ms); gathered only while a listener exists. */
   log: LogEvent
+  /** A process was spawned. */
   start: StartEvent
+  /** A process exited (`requested: false` means it crashed). */
   exit: ExitEvent
+  /** A crashed process will be started again after a delay. */
   restart: RestartEvent
+  /** pm stopped a process for good. */
   stop: StopEvent
+  /** A failed respawn, an unwritable log. Unheard, it is a process warning, never a throw. */
   error: ErrorEvent
+  /** A service called `process.send`. */
   message: MessageEvent
 }
 
 /**
- * Listens for supervisor events. Unlike EventEmitter, an `'error'` nobody listens to does not
- * throw (it becomes a process warning), and a listener that throws is reported as a process
- * warning. `'log'` costs the main thread nothing until a listener is added.
+ * Listens for supervisor events: `'start'`, `'exit'`, `'restart'`, `'stop'`, `'error'`,
+ * `'message'` (a service's `process.send`) and `'log'` (service output in batches). Unlike
+ * EventEmitter, an `'error'` nobody listens to does not throw (it becomes a process warning),
+ * and a listener that throws is reported as a process warning. `'log'` costs the main thread
+ * nothing until a listener is added. Returns the module, so calls chain.
  */
-export function on<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('.')
-export function off<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('.')
+export function on<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('./index')
+/**
+ * Removes a listener added with {@link on} (the same function, for the same event). When the
+ * last `'log'` listener goes, pm stops gathering output for events. Returns the module.
+ */
+export function off<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('./index')
 
 /**
  * In the main process: runs `handler` once when the app quits, before the services are stopped;
