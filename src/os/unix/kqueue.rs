@@ -4,16 +4,96 @@
 //! of its own with an `EVFILT_PROC`/`NOTE_EXIT` watch, registered with pm's tokio reactor, and
 //! when it fires pm reaps exactly that pid with `waitpid(pid)` — never `waitpid(-1)`, which
 //! would take children that Node's `child_process` owns.
+//!
+//! `spawn` starts the command through std (so tokio installs no SIGCHLD handler and keeps no
+//! orphan queue that could `waitpid` a pid pm already reaped) and returns a `Child` with the
+//! parts of tokio's `Child` that `spawn.rs` and `process.rs` use. It also hands the new process
+//! group to the orphan watchdog (`watchdog.rs`).
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use tokio::process::{ChildStderr, ChildStdout, Command};
 
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 use super::kevent::{self, Kev, Seen};
-use super::wait_status::{self, Ended};
+use super::watchdog::Watchdog;
+
+/// How long a service may take to end after the watchdog's SIGTERM, once the app is gone,
+/// before SIGKILL.
+const ORPHAN_GRACE: Duration = Duration::from_secs(5);
+
+/// A started service: what tokio's `Child` offers, reaped through kqueue.
+pub struct Child {
+    pub stdout: Option<ChildStdout>,
+    pub stderr: Option<ChildStderr>,
+    pid: u32,
+    watch: ExitWatch,
+}
+
+impl Child {
+    pub fn id(&self) -> Option<u32> {
+        Some(self.pid)
+    }
+
+    /// Resolves once the child exited and was reaped; Err if its status was lost.
+    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+        let ended = self.watch.wait().await;
+        // The leader is reaped; pm kills what is left of its group next. Forgetting the group
+        // now means the watchdog can never signal a process group id that is reused later.
+        if let Some(dog) = watchdog() {
+            dog.forget(self.pid);
+        }
+        // std decodes the raw status with the platform's own <sys/wait.h> macros.
+        ended
+            .map(ExitStatus::from_raw)
+            .ok_or_else(|| io::Error::other("the exit status was lost"))
+    }
+}
+
+/// Starts `cmd` (a process group leader: `process_group(0)`) and watches it. Must run inside
+/// pm's runtime.
+pub fn spawn(cmd: &mut Command) -> io::Result<Child> {
+    let mut child = cmd.as_std_mut().spawn()?;
+    let pid = child.id();
+    let parts = (|| {
+        let watch = ExitWatch::new(pid)?;
+        let stdout = child.stdout.take().map(ChildStdout::from_std).transpose()?;
+        let stderr = child.stderr.take().map(ChildStderr::from_std).transpose()?;
+        Ok((watch, stdout, stderr))
+    })();
+    let (watch, stdout, stderr) = match parts {
+        Ok(p) => p,
+        Err(e) => {
+            // Nothing would ever reap or stop it: end it now rather than leave it behind.
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
+    if let Some(dog) = watchdog() {
+        dog.watch(pid, ORPHAN_GRACE);
+    }
+    Ok(Child {
+        stdout,
+        stderr,
+        pid,
+        watch,
+    })
+}
+
+/// The one watchdog of this process, forked on first use. None if it could not start: services
+/// then run as on any Unix without it (the sweep at the next start still finds leftovers).
+fn watchdog() -> Option<&'static Watchdog> {
+    static DOG: OnceLock<Option<Watchdog>> = OnceLock::new();
+    DOG.get_or_init(|| Watchdog::start().ok()).as_ref()
+}
 
 /// Watches one child until it is reaped.
 pub(crate) struct ExitWatch {
@@ -49,9 +129,9 @@ impl ExitWatch {
         Ok(ExitWatch { pid, kq, exited })
     }
 
-    /// Resolves once the child exited and was reaped: how it ended, or None when the status is
-    /// lost (someone else reaped it). Cancel-safe: the state lives in `self`.
-    pub(crate) async fn wait(&mut self) -> Option<Ended> {
+    /// Resolves once the child exited and was reaped: its raw wait status, or None when the
+    /// status is lost (someone else reaped it). Cancel-safe: the state lives in `self`.
+    pub(crate) async fn wait(&mut self) -> Option<i32> {
         loop {
             if !self.exited {
                 let Ok(mut ready) = self.kq.readable().await else {
@@ -67,7 +147,7 @@ impl ExitWatch {
                 continue;
             }
             match reap(self.pid) {
-                Reaped::Ended(e) => return wait_status::decode(e),
+                Reaped::Ended(status) => return Some(status),
                 Reaped::Lost => return None,
                 // NOTE_EXIT can come a moment before the process is a zombie.
                 Reaped::NotYet => tokio::time::sleep(Duration::from_millis(2)).await,

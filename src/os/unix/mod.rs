@@ -9,17 +9,13 @@ pub mod signals;
 pub mod spawn;
 pub mod spawner;
 
-// macOS: the reaper and the orphan watchdog (and their pure parts, tested on every Unix).
-// Not wired into spawning yet (dead code until the hooks land).
+// macOS: the kqueue reaper, the orphan watchdog, process start times and thread QoS. Their
+// pure parts and the watchdog itself are built and tested on Linux too.
 #[cfg(any(target_os = "macos", test))]
-#[allow(dead_code)]
 pub(crate) mod kevent;
 #[cfg(target_os = "macos")]
-#[allow(dead_code)]
 pub(crate) mod kqueue;
+#[cfg(target_os = "macos")]
+pub(crate) mod macos;
 #[cfg(any(target_os = "macos", test))]
-#[allow(dead_code)]
-pub(crate) mod wait_status;
-#[cfg(any(target_os = "macos", test))]
-#[allow(dead_code)]
 pub(crate) mod watchdog;
