@@ -4,7 +4,8 @@
 // for its format, CPU, the N-API entry point, and what it would need at load time. A target
 // that did not build fails its test. The build uses the `release-ci` profile (release without
 // fat LTO) into target/artifacts-test, so the published files (`npm run artifacts`, `release`,
-// into npm/) are not overwritten; the code and link steps are the same.
+// into npm/) are not overwritten; the code and link steps are the same. The release workflow
+// sets ARTIFACTS_PROFILE=release, so the files it publishes are the ones checked here.
 // Runs on the build host only (Linux x64); CI runs it on ubuntu.
 
 const test = require('node:test')
@@ -19,6 +20,7 @@ const { SUPPORTED } = require('../lib/platforms')
 
 const ROOT = path.join(__dirname, '..')
 const OUT = path.join(ROOT, 'target', 'artifacts-test')
+const PROFILE = process.env.ARTIFACTS_PROFILE || 'release-ci'
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 
 // What each platform's file must be, written out here rather than taken from the script.
@@ -36,7 +38,7 @@ function built () {
   if (!build) {
     fs.rmSync(OUT, { recursive: true, force: true })
     const started = Date.now()
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'artifacts.js'), '--profile', 'release-ci', '--out', OUT], {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'artifacts.js'), '--profile', PROFILE, '--out', OUT], {
       cwd: ROOT,
       encoding: 'utf8'
     })
