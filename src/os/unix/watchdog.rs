@@ -153,10 +153,17 @@ impl Watchdog {
     pub(crate) fn start() -> io::Result<Watchdog> {
         let (rx, tx) = cloexec_pipe()?;
         // Never block the caller: a watchdog that stopped reading loses records, not the app.
-        // SAFETY: as above.
+        // SAFETY: fcntl on a descriptor we own.
         unsafe {
             let fl = libc::fcntl(tx.as_raw_fd(), libc::F_GETFL);
             libc::fcntl(tx.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK);
+        }
+        // A write after the watchdog died must be an EPIPE error, not a SIGPIPE that would end
+        // a host that does not ignore it (Node and Electron do).
+        #[cfg(target_os = "macos")]
+        // SAFETY: as above.
+        unsafe {
+            libc::fcntl(tx.as_raw_fd(), libc::F_SETNOSIGPIPE, 1);
         }
         // SAFETY: getpid has no preconditions.
         let main = unsafe { libc::getpid() };
