@@ -146,20 +146,45 @@ export interface ProcessInfo {
   error: string | null
 }
 
-/** Starts one process; resolves with its info once it is spawned. Throws at once on bad options. */
+/**
+ * Starts one process; resolves with its info once it is spawned. Throws at once on bad options;
+ * rejects when the first spawn fails (a crash after that is restarted, not an error).
+ *
+ * **Call order.** Every call acts on the services as they are when it is made, in the order
+ * the calls are made, whatever their promises do later: `start()` registers the service at
+ * once; `stop()`/`stopall()` take what they stop out of {@link list} at once, so a `start()`
+ * of the same name right after a `stop()` is not affected by it; `restart()` puts each new
+ * process in place of its old self at once (it spawns once the old one is gone), so a second
+ * `restart()` of the same name before that joins the first instead of starting another, and
+ * a `stop()` meanwhile stops the new one too: once both settle, nothing of that name runs.
+ */
 export function start(options: StartOptions): Promise<ProcessInfo>
 /**
  * Stops every process with this name, in parallel: the polite request (the service's
  * `onstopping` runs, or SIGTERM if it has none), then SIGKILL to its process group after
- * `stopTimeout`. Resolves once all have exited and their output is written, with their final
- * info. A name that matches nothing resolves to `[]`.
+ * `stopTimeout`. They leave {@link list} at once; the promise resolves once all have exited
+ * and their output is written, with their final info. A name that matches nothing resolves
+ * to `[]`. Only processes started before the call are affected.
  */
 export function stop(target: Target): Promise<ProcessInfo[]>
-/** Stops, then starts again, every process with this name; old and new never overlap. */
+/**
+ * Replaces every process with this name by a new one with the same options; each new one
+ * spawns only once its old self has exited (they never overlap, so a port is free again).
+ * Resolves with the new processes' info once they spawned. A restart of a name whose
+ * restart is still waiting joins it. If the new process is stopped before it could spawn,
+ * its info says `'stopped'`.
+ */
 export function restart(target: Target): Promise<ProcessInfo[]>
-/** Stops every process, named or not. */
+/**
+ * Stops every process, named or not, including those already stopping; resolves once all
+ * are gone. Processes started after the call are not affected.
+ */
 export function stopall(): Promise<ProcessInfo[]>
-/** One entry per managed process. Stopped processes leave the list. */
+/**
+ * One entry per process pm manages, in start order: from `start()` until a `stop()` or
+ * `stopall()` that reaches it. A process that ended on its own (restarts off, or a failed
+ * start) stays listed as `'stopped'` or `'errored'` until then.
+ */
 export function list(): ProcessInfo[]
 
 /** What every event but `'log'` carries: which managed process it is about. */

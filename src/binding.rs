@@ -120,6 +120,7 @@ pub fn init(env: Env, exec_path: String, on_event: Function<Value, ()>) -> Resul
             Ok(ctx.value)
         })?;
     *EVENTS.write().unwrap_or_else(|e| e.into_inner()) = Some(callback);
+    crate::electron_fuse::prefetch(Path::new(&exec_path));
     // Created here, on the JS thread: the spawner thread inherits its normal priority.
     let sup = Supervisor::new(
         Host {

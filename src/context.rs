@@ -18,7 +18,7 @@ use crate::service::Entry;
 
 /// Service messages queued for JS at most; past this, pm stops reading the channels until JS
 /// catches up.
-pub const MAX_PENDING_MESSAGES: usize = 1024;
+pub const MAX_PENDING_MESSAGES: usize = 256;
 
 pub struct Context {
     pub host: Host,

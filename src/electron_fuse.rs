@@ -12,11 +12,55 @@
 //! One byte per fuse, in order: `'1'` enabled, `'0'` disabled, `'r'` removed. Fuse 0 is
 //! `RunAsNode`. Electron before 12 has no wire at all (9.4.1 runs as Node unconditionally).
 //! The search streams: the file is read in chunks and the sentinel may straddle two of them.
-#![cfg_attr(not(test), allow(dead_code))] // wired into launch by the core rework
+//!
+//! Reading a 100+ MB binary takes a moment, so `prefetch` starts it on a thread of its own when
+//! pm initialises, and `allows_run_as_node` waits for that answer (normally long ready).
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+type Answer = Arc<OnceLock<bool>>;
+
+/// The answer for each binary asked about (in practice one: the main process's).
+static ANSWERS: Mutex<Vec<(PathBuf, Answer)>> = Mutex::new(Vec::new());
+
+/// The answer for `binary`, started on a thread of its own if nobody asked before.
+fn answer(binary: &Path) -> Answer {
+    let mut answers = ANSWERS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, a)) = answers.iter().find(|(p, _)| p == binary) {
+        return a.clone();
+    }
+    let cell: Answer = Arc::default();
+    answers.push((binary.to_path_buf(), cell.clone()));
+    let (path, out) = (binary.to_path_buf(), cell.clone());
+    // An unreadable binary answers "allowed": the spawn will say what is wrong with it.
+    let compute = move || {
+        let allowed = run_as_node(&path).map_or(true, Fuse::allows_run_as_node);
+        let _ = out.set(allowed);
+    };
+    let fallback = compute.clone();
+    if std::thread::Builder::new()
+        .name("elife-pm-fuse".into())
+        .spawn(compute)
+        .is_err()
+    {
+        fallback();
+    }
+    cell
+}
+
+/// Starts reading `binary`'s fuse in the background.
+#[cfg_attr(test, allow(dead_code))] // called by the N-API layer, which unit tests do not build
+pub(crate) fn prefetch(binary: &Path) {
+    answer(binary);
+}
+
+/// Whether `binary` runs as Node with `ELECTRON_RUN_AS_NODE=1` (its RunAsNode fuse is not off).
+pub(crate) fn allows_run_as_node(binary: &Path) -> bool {
+    *answer(binary).wait()
+}
 
 /// What starts the wire, per `@electron/fuses` (`SENTINEL` in its constants).
 pub(crate) const SENTINEL: &[u8; 32] = b"dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX";

@@ -99,6 +99,11 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, 
     let mut env_remove = vec![RUN_AS_NODE.to_string()];
     let (program, ipc) = match (&spec.kind, &spec.interpreter) {
         (ScriptKind::Node, None) => {
+            if !probe.runs_as_node(&host.exec_path) {
+                return err(crate::electron_fuse::run_as_node_disabled_message(
+                    &host.exec_path,
+                ));
+            }
             env_remove.clear();
             env.push((RUN_AS_NODE.to_string(), "1".to_string()));
             env.extend(channel_env);

@@ -18,8 +18,8 @@ use crate::options::StartSpec;
 use crate::os::{Channel, Exit, Killer, Process};
 use crate::output::Pump;
 
-/// How long output may keep flowing after a process is gone (a descendant that left the
-/// process group may hold the pipe open); past that the rest is abandoned.
+/// How long output and messages may keep flowing after a process is gone (a descendant that
+/// left the process group may hold a pipe open); past that the rest is abandoned.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 pub struct Running {
@@ -116,17 +116,15 @@ impl Running {
         }
     }
 
-    /// After the process exited: kills what is left of its group, lets the output drain and
-    /// waits until every line is written.
+    /// After the process exited: kills what is left of its group, lets the output and the
+    /// messages it sent before exiting drain (so they arrive before its exit event), and waits
+    /// until every line is written.
     pub async fn finish(mut self) {
         self.killer().kill_tree();
-        if let Some(l) = self.listener.take() {
-            l.abort();
-        }
         let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
-        for pump in self.pumps.iter_mut() {
-            if tokio::time::timeout_at(deadline, &mut *pump).await.is_err() {
-                pump.abort();
+        for task in self.pumps.iter_mut().chain(self.listener.as_mut()) {
+            if tokio::time::timeout_at(deadline, &mut *task).await.is_err() {
+                task.abort();
             }
         }
         for w in &self.writers {

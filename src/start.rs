@@ -26,6 +26,9 @@ pub trait Probe {
     /// A real directory holding the `elife_pm` Python package, put on Python services'
     /// PYTHONPATH.
     fn python_helper(&self) -> Option<PathBuf>;
+    /// Whether `binary` (Electron's) runs as Node with `ELECTRON_RUN_AS_NODE=1`: false when its
+    /// RunAsNode fuse is off (`electron_fuse.rs`).
+    fn runs_as_node(&self, binary: &Path) -> bool;
 }
 
 /// A checked `start()`: the spec the supervisor keeps and how to spawn it.
@@ -87,6 +90,10 @@ impl Probe for OsProbe<'_> {
     fn python_helper(&self) -> Option<PathBuf> {
         (self.python_helper)()
     }
+
+    fn runs_as_node(&self, binary: &Path) -> bool {
+        crate::electron_fuse::allows_run_as_node(binary)
+    }
 }
 
 /// A machine made up for tests: the files, directories, executables and variables it is
@@ -100,6 +107,8 @@ pub struct FakeProbe {
     pub dirs: Vec<PathBuf>,
     pub executables: Vec<PathBuf>,
     pub python_helper: Option<PathBuf>,
+    /// Binaries whose RunAsNode fuse is off.
+    pub fused: Vec<PathBuf>,
 }
 
 #[cfg(test)]
@@ -127,6 +136,9 @@ impl Probe for FakeProbe {
     }
     fn python_helper(&self) -> Option<PathBuf> {
         self.python_helper.clone()
+    }
+    fn runs_as_node(&self, binary: &Path) -> bool {
+        !self.fused.iter().any(|p| p == binary)
     }
 }
 
@@ -180,5 +192,30 @@ mod tests {
             error(json!({"script": "/app/svc/a.js", "cwd": "nope"})),
             "pm.start: cwd /app/nope is not a directory"
         );
+    }
+
+    #[test]
+    fn a_node_service_on_an_electron_without_run_as_node_is_refused_with_the_fixes() {
+        let probe = FakeProbe {
+            fused: vec![PathBuf::from("/opt/electron/electron")],
+            ..machine()
+        };
+        let e = match prepare(&json!({"script": "svc/a.js"}), &host(), &probe) {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.0,
+        };
+        assert!(
+            e.contains("RunAsNode fuse") && e.contains("interpreter"),
+            "{e}"
+        );
+        // With a Node of the app's own, the fuse does not matter.
+        let mut probe = probe;
+        probe.executables.push(PathBuf::from("/app/node"));
+        assert!(prepare(
+            &json!({"script": "svc/a.js", "interpreter": "/app/node"}),
+            &host(),
+            &probe
+        )
+        .is_ok());
     }
 }
