@@ -173,7 +173,8 @@ function buildOne (t, opts, zigBin) {
     }
   }
   // --profile release builds into target/<triple>/release; other profiles into their own name.
-  const built = path.join(ROOT, 'target', t.triple, opts.profile, t.lib)
+  const targetDir = process.env.CARGO_TARGET_DIR ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR) : path.join(ROOT, 'target')
+  const built = path.join(targetDir, t.triple, opts.profile, t.lib)
   const dir = path.join(opts.out, t.platform)
   fs.mkdirSync(dir, { recursive: true })
   const dest = path.join(dir, BINARY + '.' + t.platform + '.node')
