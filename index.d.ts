@@ -2,7 +2,21 @@
 // pm.d.ts re-exports this file for resolvers that ignore package.json "exports" (TypeScript's
 // `node10` resolution, what `module: commonjs` gives).
 
-/** Options of {@link start}. Unknown keys are an error that names the nearest known one. */
+/**
+ * Options of {@link start}. Unknown keys are an error that names the nearest known one.
+ *
+ * Options are plain data, read the way `JSON.stringify` would but stricter: only own,
+ * enumerable, string-keyed properties of plain objects (prototype `Object.prototype` or `null`)
+ * and arrays by index are read, so a polluted `Object.prototype` never becomes an option and an
+ * own `__proto__` key (from `JSON.parse`) is an unknown option. A top-level `undefined` means
+ * "not given". Anything else is a `TypeError` that names the option's path and what it got:
+ * a cycle, nesting deeper than 8 levels, `NaN` or `±Infinity`, a function, symbol, bigint or
+ * `undefined` inside a value, a getter, a hole in an array (other properties of an array are
+ * ignored), a class instance, `Map`, `Date`, `Buffer` or `Proxy`
+ * (`pm.start: option "restartAt[2]" must be a finite number, got NaN`). Targets of
+ * {@link stop} and {@link restart} and the options of {@link configure} are read the same way.
+ * No string may contain a NUL character (no path, argument or variable can hold one).
+ */
 export interface StartOptions {
   /**
    * The file to run (required). Relative paths resolve against `cwd`. `.js`, `.cjs` and `.mjs`
@@ -33,11 +47,14 @@ export interface StartOptions {
    * path under `app.asar.unpacked` when that exists, else to the directory holding the archive.
    */
   cwd?: string
-  /** Variables merged over the main process's environment (values must be strings). Default: `{}`. */
+  /**
+   * Variables merged over the main process's environment: values must be strings, names must
+   * be non-empty and without `=`. Default: `{}`.
+   */
   env?: Record<string, string>
   /**
-   * ms between the polite stop request and SIGKILL to the service's whole process group.
-   * Default: `200`.
+   * ms between the polite stop request and SIGKILL to the service's whole process group,
+   * at most `86400000` (24 hours). Default: `200`.
    */
   stopTimeout?: number
   /**
@@ -47,7 +64,12 @@ export interface StartOptions {
    * directories are created. Several services may share one file: their lines never tear or
    * interleave, and each one's lines keep their order. A line over 64 KiB is written in pieces
    * of 64 KiB. Everything printed before an exit is in the file before `stop()` resolves.
-   * A file that cannot be written is reported as an `'error'` event and the lines go to stderr.
+   * A file that cannot be opened, or a path that is not a regular file (a FIFO, a directory, a
+   * device: pm never blocks on opening one), is reported as an `'error'` event and the lines go
+   * to stderr. If the file or its directory is removed while services write, it is created
+   * again and the next lines go there. Lines that cannot be written (a full disk) are reported
+   * once as an `'error'` event with a count, and again with the total once writing works again;
+   * the file never ends inside a line.
    * Default: none (lines go to the main process's stdout and stderr, prefixed the same way).
    */
   log?: string
@@ -63,20 +85,25 @@ export interface StartOptions {
    * `x.log.1` (the newest), `x.log.1` to `x.log.2`, and so on, and a fresh `x.log` is opened.
    * Lines are never split across files. Only files past `logKeep` are deleted, so rotation is
    * off unless asked for: pm loses no line by default. `0` means off. When services share a
-   * file, the settings of the first one to open it apply. Default: `0` (never rotate).
+   * file, the settings of the first one to open it apply. `0` or at least `4096`.
+   * Default: `0` (never rotate).
    */
   logMaxSize?: number
-  /** With `logMaxSize`: how many rotated files to keep (`x.log.1` … `x.log.N`). Default: `5`. */
+  /**
+   * With `logMaxSize`: how many rotated files to keep (`x.log.1` … `x.log.N`), at most `1000`.
+   * Default: `5`.
+   */
   logKeep?: number
   /**
    * Delays in ms before restarting after a crash: the n-th crash in a row waits `restartAt[n-1]`,
-   * the last delay repeats. `[]` turns restarts off. A crash is any exit pm did not ask for.
+   * the last delay repeats (each at most `86400000`, 24 hours). `[]` turns restarts off. A crash
+   * is any exit pm did not ask for.
    * Default: `[0, 100, 500, 1000, 10000, 30000, 60000, 300000, 900000]`.
    */
   restartAt?: number[]
   /**
-   * ms a process must have run for its crash to count as a first crash again.
-   * Default: `1800000` (30 minutes).
+   * ms a process must have run for its crash to count as a first crash again, at most
+   * `86400000` (24 hours). Default: `1800000` (30 minutes).
    */
   restartOk?: number
 }
@@ -228,7 +255,12 @@ export interface StopEvent extends EventBase {
   /** The pid of its last process, or null when none was running (in backoff, errored). */
   pid: number | null
 }
-/** `'error'`: something the app should hear of, such as a failed respawn or an unwritable log. */
+/**
+ * `'error'`: something the app should hear of, such as a failed respawn or an unwritable log.
+ * A log file's own faults (lines lost on a full disk, and the recovery with how many were lost;
+ * a removed log that cannot be created again; a failed rotation) concern every service writing
+ * to it: they carry `id: 0` and `name: null`, and the message names the file.
+ */
 export interface ErrorEvent extends EventBase {
   /** What went wrong, in words. */
   message: string

@@ -1,5 +1,5 @@
 'use strict'
-// Test fixtures for Electron's RunAsNode fuse (src/electron_fuse.rs): a copy of an executable
+// Test fixtures for Electron's RunAsNode fuse (src/start/electron_fuse.rs): a copy of an executable
 // (say, `node`) with a fuse wire appended, laid out as @electron/fuses documents it: the ASCII
 // sentinel, one byte of wire version, one byte of wire length, then one byte per fuse ('1'
 // enabled, '0' disabled, 'r' removed; fuse 0 is RunAsNode). The copy still runs: an ELF

@@ -30,7 +30,7 @@ mod unix;
 #[cfg(unix)]
 pub(crate) use unix::{
     channel::Channel,
-    fs, priority,
+    fs, log_file, priority,
     process::{Killer, Process},
     procinfo,
     spawner::Spawner,

@@ -2,6 +2,7 @@
 
 pub mod channel;
 pub mod fs;
+pub mod log_file;
 pub mod priority;
 pub mod process;
 pub mod procinfo;

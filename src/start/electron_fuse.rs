@@ -14,7 +14,9 @@
 //! The search streams: the file is read in chunks and the sentinel may straddle two of them.
 //!
 //! Reading a 100+ MB binary takes a moment, so `prefetch` starts it on a thread of its own when
-//! pm initialises, and `allows_run_as_node` waits for that answer (normally long ready).
+//! pm initialises. `start()` refuses at once when the answer is already known to be no; else
+//! the service's first spawn waits for the answer off the JS thread and fails with the same
+//! message.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -57,9 +59,15 @@ pub(crate) fn prefetch(binary: &Path) {
     answer(binary);
 }
 
-/// Whether `binary` runs as Node with `ELECTRON_RUN_AS_NODE=1` (its RunAsNode fuse is not off).
+/// Whether `binary` runs as Node with `ELECTRON_RUN_AS_NODE=1` (its RunAsNode fuse is not
+/// off). Blocks until the binary has been read: call it off the JS thread.
 pub(crate) fn allows_run_as_node(binary: &Path) -> bool {
     *answer(binary).wait()
+}
+
+/// The answer if it is already known; never blocks.
+pub(crate) fn known(binary: &Path) -> Option<bool> {
+    answer(binary).get().copied()
 }
 
 /// What starts the wire, per `@electron/fuses` (`SENTINEL` in its constants).
@@ -166,19 +174,7 @@ impl FuseScanner {
 /// The first position of [`SENTINEL`] in `hay`. Scans for its first byte, then compares: the
 /// first byte is rare enough in a binary that this runs at memory speed.
 fn find_sentinel(hay: &[u8]) -> Option<usize> {
-    let last_start = hay.len().checked_sub(SENTINEL.len())?;
-    let mut from = 0;
-    while from <= last_start {
-        let at = from
-            + hay[from..=last_start]
-                .iter()
-                .position(|&b| b == SENTINEL[0])?;
-        if hay[at..at + SENTINEL.len()] == SENTINEL[..] {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
+    memchr::memmem::find(hay, SENTINEL)
 }
 
 /// The `RunAsNode` fuse of the Electron binary at `path`.

@@ -2,16 +2,21 @@
 //! (`Entry`) that the registry, `list()` and the stop calls use, and the driver that runs the
 //! pure `Lifecycle` machine against a real process.
 
+pub(crate) mod backoff;
+pub(crate) mod instance;
+pub(crate) mod ipc;
+pub mod lifecycle;
+
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
 use crate::context::Context;
-use crate::launch::Launch;
-use crate::lifecycle::{Info, Input, Lifecycle, Next, State};
-use crate::options::StartSpec;
 use crate::os::Killer;
-use crate::process::Running;
+use crate::service::instance::Running;
+use crate::service::lifecycle::{Info, Input, Lifecycle, Next, State};
+use crate::start::launch::Launch;
+use crate::start::options::StartSpec;
 
 /// How the first spawn went, for every caller waiting on it (`start()`, joined `restart()`s).
 pub type Outcome = Result<Info, String>;
@@ -182,8 +187,17 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
         }
         let input = match step.next {
             Next::Done => return,
-            Next::Spawn => match Running::start(id, &entry.spec, &entry.launch, &ctx).await {
-                Ok(proc) => {
+            Next::Spawn => match Running::start(
+                id,
+                &entry.spec,
+                &entry.launch,
+                &ctx,
+                stop_requested(&mut stop_rx),
+            )
+            .await
+            {
+                Ok(None) => Input::StopRequested,
+                Ok(Some(proc)) => {
                     let pid = proc.pid;
                     *entry.killer() = Some(proc.killer());
                     ctx.record.add(id, pid);
@@ -217,6 +231,10 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
                 let (exit, killed) = proc.stop(grace).await;
                 finish(&entry, &ctx, proc).await;
                 Input::Exited { exit, killed }
+            }
+            // At once means at once: no trip through the timer wheel (its tick is 1 ms).
+            Next::Backoff { delay } if delay.is_zero() && !*stop_rx.borrow() => {
+                Input::BackoffElapsed
             }
             Next::Backoff { delay } => tokio::select! {
                 _ = tokio::time::sleep(delay) => Input::BackoffElapsed,

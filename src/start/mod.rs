@@ -1,14 +1,20 @@
 //! The one place that turns what `start()` received into a prepared launch: the options are
-//! checked (`options.rs`), the files they name are looked at, and the command line and
-//! environment are planned (`launch.rs`). Every fact about the machine comes through `Probe`,
+//! checked (`options`), the files they name are looked at, and the command line and
+//! environment are planned (`launch`). Every fact about the machine comes through `Probe`,
 //! so the whole preparation is tested with a fake one; `OsProbe` asks the real OS.
+
+pub(crate) mod asar;
+pub(crate) mod electron_fuse;
+pub mod launch;
+pub mod options;
+pub mod which;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::launch::{self, Host, Launch};
-use crate::options::{self, OptionError, StartSpec};
+use launch::{Host, Launch};
+use options::{OptionError, StartSpec};
 
 /// What preparing a start needs to know about the machine.
 pub trait Probe {
@@ -27,7 +33,8 @@ pub trait Probe {
     /// PYTHONPATH.
     fn python_helper(&self) -> Option<PathBuf>;
     /// Whether `binary` (Electron's) runs as Node with `ELECTRON_RUN_AS_NODE=1`: false when its
-    /// RunAsNode fuse is off (`electron_fuse.rs`).
+    /// RunAsNode fuse is known to be off (`electron_fuse.rs`). Never blocks: a binary not read
+    /// yet counts as allowed here, and the spawn checks again.
     fn runs_as_node(&self, binary: &Path) -> bool;
 }
 
@@ -92,7 +99,7 @@ impl Probe for OsProbe<'_> {
     }
 
     fn runs_as_node(&self, binary: &Path) -> bool {
-        crate::electron_fuse::allows_run_as_node(binary)
+        crate::start::electron_fuse::known(binary) != Some(false)
     }
 }
 
