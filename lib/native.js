@@ -1,32 +1,25 @@
 'use strict'
 // Loads the compiled supervisor for this platform: the `.node` file beside the package (a local
-// build, or a package that ships it), else the per-platform npm package. Node 12 syntax only.
+// build), else the per-platform npm package that ships it (`elife-<platform>`, an optional
+// dependency of `elife`). Which one is lib/platforms.js's answer. Node 12 syntax only.
 
 const path = require('path')
+const { resolveBinding } = require('./platforms')
 
-function platformTriple () {
-  const p = process.platform
-  const a = process.arch
-  if (p === 'linux') {
-    let musl = false
-    try {
-      musl = !process.report.getReport().header.glibcVersionRuntime
-    } catch (e) {
-      musl = false
-    }
-    return 'linux-' + a + (musl ? '-musl' : '-gnu')
+function isMusl () {
+  try {
+    // Node 12.14 needs --experimental-report for this; without it, the catch assumes glibc.
+    return !process.report.getReport().header.glibcVersionRuntime
+  } catch (e) {
+    return false
   }
-  if (p === 'win32') return 'win32-' + a + '-msvc'
-  return p + '-' + a
 }
 
 function load () {
-  const triple = platformTriple()
+  const where = resolveBinding(process.platform, process.arch, process.platform === 'linux' && isMusl())
+  if (where instanceof Error) throw where
   const tried = []
-  const candidates = [
-    path.join(__dirname, '..', 'pm.' + triple + '.node'),
-    'elife-' + triple
-  ]
+  const candidates = [path.join(__dirname, '..', where.file), where.pkg]
   for (let i = 0; i < candidates.length; i++) {
     try {
       return require(candidates[i])
@@ -35,8 +28,9 @@ function load () {
       tried.push(candidates[i])
     }
   }
-  throw new Error('elife/pm: no native supervisor for ' + triple + ' (tried ' + tried.join(', ') +
-    '). Build it with `npm run build`, or install the package for this platform.')
+  throw new Error('elife/pm: no native supervisor for ' + where.name + ' (tried ' + tried.join(', ') +
+    '). Install the optional dependency ' + where.pkg + ' (npm skips it with --no-optional), or ' +
+    'build it with `npm run build`.')
 }
 
 module.exports = load()

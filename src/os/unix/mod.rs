@@ -9,3 +9,14 @@ pub mod procinfo;
 pub mod signals;
 pub mod spawn;
 pub mod spawner;
+
+// macOS: the kqueue reaper, the orphan watchdog, process start times and thread QoS. Their
+// pure parts and the watchdog itself are built and tested on Linux too.
+#[cfg(any(target_os = "macos", test))]
+pub(crate) mod kevent;
+#[cfg(target_os = "macos")]
+pub(crate) mod kqueue;
+#[cfg(target_os = "macos")]
+pub(crate) mod macos;
+#[cfg(any(target_os = "macos", test))]
+pub(crate) mod watchdog;

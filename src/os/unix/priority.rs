@@ -3,15 +3,19 @@
 //! does not show up as event-loop delay in the app.
 
 /// The nice value of pm's threads, relative to the process's.
+#[cfg(target_os = "linux")]
 pub const BACKGROUND_NICE: i32 = 5;
 
-/// Lowers the calling thread's priority. Linux only: there, nice is per thread; elsewhere
-/// `setpriority` would lower the whole main process, so this does nothing.
+/// Lowers the calling thread's priority. Linux: nice is per thread there. macOS: the utility
+/// QoS class (`setpriority` would lower the whole main process). Elsewhere nothing.
 pub fn lower_this_thread() {
+    #[cfg(target_os = "macos")]
+    super::macos::lower_this_thread();
     #[cfg(target_os = "linux")]
     // SAFETY: plain syscalls on the calling thread; failure leaves the priority as it was.
     unsafe {
-        let tid = libc::gettid() as libc::id_t;
+        // The raw syscall: glibc's gettid() wrapper is 2.30+, the Linux packages target 2.17.
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
         *libc::__errno_location() = 0;
         let now = libc::getpriority(libc::PRIO_PROCESS, tid);
         if *libc::__errno_location() == 0 {

@@ -4,6 +4,9 @@
 
 use std::os::unix::process::ExitStatusExt;
 
+#[cfg(target_os = "macos")] // the same API, reaped through kqueue (kqueue.rs)
+use super::kqueue::Child;
+#[cfg(not(target_os = "macos"))]
 use tokio::process::Child;
 
 use super::signals;

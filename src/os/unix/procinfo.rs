@@ -18,7 +18,12 @@ pub fn start_time(pid: u32) -> Option<u64> {
     fields.get(19)?.parse().ok()
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(target_os = "macos")]
+pub fn start_time(pid: u32) -> Option<u64> {
+    super::macos::start_time(pid)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 pub fn start_time(_pid: u32) -> Option<u64> {
     None
 }

@@ -86,9 +86,11 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
         });
     }
 
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| describe_spawn_error(e, launch, cwd))?;
+    #[cfg(target_os = "macos")] // reaped through kqueue, not tokio's SIGCHLD handler
+    let child = super::kqueue::spawn(&mut cmd);
+    #[cfg(not(target_os = "macos"))]
+    let child = cmd.spawn();
+    let mut child = child.map_err(|e| describe_spawn_error(e, launch, cwd))?;
     drop(child_end);
     let pid = child.id().unwrap_or(0);
     let stdout = child.stdout.take().expect("stdout is piped");
