@@ -16,7 +16,7 @@ function platformTriple () {
     }
     return 'linux-' + a + (musl ? '-musl' : '-gnu')
   }
-  if (p === 'win32') return 'win32-' + a + '-msvc'
+  if (p === 'win32') return 'win32-' + a + '-gnu' // the MinGW build (npm run build:windows)
   return p + '-' + a
 }
 

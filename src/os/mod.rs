@@ -26,6 +26,9 @@
 
 #[cfg(unix)]
 mod unix;
+// Built on every host for tests: its OS-free parts are unit-tested on Linux too.
+#[cfg(any(windows, test))]
+mod windows;
 #[cfg(unix)]
 pub use unix::{channel, priority, procinfo, signals, spawn, spawner};
 
