@@ -1,7 +1,8 @@
 'use strict'
 // elife/pm: `require('elife/pm')`. In the main process this is the process manager; inside a
 // service that pm started, `onstopping` is the service's own hook (the rest stays available
-// for services that manage processes of their own). Node 12 syntax only.
+// for services that manage processes of their own). In a worker thread every call throws: the
+// supervisor belongs to the main thread. Node 12 syntax only.
 
 const PARENT_ENV = 'ELIFE_PM_PARENT'
 
@@ -16,12 +17,14 @@ if (isService) {
   const api = {}
   ;['start', 'stop', 'restart', 'stopall', 'list', 'on', 'off'].forEach(function (name) {
     api[name] = function () {
-      const manager = require('./lib/manager')
+      const manager = require('./lib/api')
       return manager[name].apply(manager, arguments)
     }
   })
   api.onstopping = service.onstopping
   module.exports = api
+} else if (!require('worker_threads').isMainThread) {
+  module.exports = require('./lib/not-main-thread')
 } else {
-  module.exports = require('./lib/manager')
+  module.exports = require('./lib/api')
 }

@@ -1,12 +1,17 @@
-//! The N-API surface that `lib/manager.js` wraps: thin conversions between JS values and the
-//! supervisor. Events reach JS through one weak threadsafe function (it never keeps Node's
-//! event loop alive); promises are settled from the supervisor's runtime. Every function
-//! catches panics, so a bug here is a JS exception, never a crash of the main process.
+//! The N-API surface that the JS layer wraps: conversions between JS values and the supervisor,
+//! nothing else. Events reach JS through one weak threadsafe function (it never keeps Node's
+//! event loop alive by itself: `keep_alive.rs` decides that); promises are settled from the
+//! supervisor's runtime. Every function catches panics, so a bug here is a JS exception, never
+//! a crash of the main process.
+//!
+//! The supervisor belongs to the environment that first called `init` (Electron's main process
+//! or Node's main thread). Another environment (a worker thread) that loads the addon gets a
+//! clear error from every call, and its teardown leaves the owner's services alone.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
@@ -16,41 +21,51 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::events::Event;
-use crate::launch::{self, Host, Probe};
+use crate::launch::Host;
 use crate::options::{self, OptionError};
 use crate::process::DRAIN_LIMIT;
 use crate::runtime;
+use crate::start::{self, OsProbe};
 use crate::supervisor::Supervisor;
 
 type EventCallback = ThreadsafeFunction<Value, (), Value, Status, false, true>;
 type Resolver = Box<dyn FnOnce(Env) -> Result<Value> + Send>;
 
 static SUPERVISOR: OnceLock<Arc<Supervisor>> = OnceLock::new();
-static EVENTS: RwLock<Option<EventCallback>> = RwLock::new(None);
-/// Events sent to JS and not yet delivered. The event function is weak, so its queue alone
-/// would not keep Node running: JS keeps its loop alive while this is above zero too, or the
-/// last `exit` event could be lost when the process has nothing else to do.
-static UNDELIVERED: AtomicUsize = AtomicUsize::new(0);
+/// The owning environment (its `napi_env` as a number); 0 until `init`.
+static OWNER: AtomicUsize = AtomicUsize::new(0);
+/// The owner's event function; taken out when the owner's environment is torn down.
+static EVENTS: std::sync::RwLock<Option<EventCallback>> = std::sync::RwLock::new(None);
 
-fn supervisor() -> Result<&'static Arc<Supervisor>> {
+const NOT_OWNER: &str = "elife/pm runs in the main thread only (Electron's main process or \
+    Node's main thread); it cannot be used from a worker thread or another context";
+
+fn env_id(env: &Env) -> usize {
+    env.raw() as usize
+}
+
+/// The supervisor, for calls from its owning environment.
+fn supervisor(env: &Env) -> Result<&'static Arc<Supervisor>> {
+    if OWNER.load(Ordering::SeqCst) != env_id(env) {
+        return Err(Error::from_reason(NOT_OWNER));
+    }
     SUPERVISOR
         .get()
         .ok_or_else(|| Error::from_reason("elife/pm: init() was not called"))
 }
 
-fn emit(event: Event) {
+/// Hands an event to JS; false when there is nobody to take it.
+fn emit(event: Event) -> bool {
     let Ok(value) = serde_json::to_value(&event) else {
-        return;
+        return false;
     };
-    if let Ok(guard) = EVENTS.read() {
-        if let Some(cb) = guard.as_ref() {
-            UNDELIVERED.fetch_add(1, Ordering::SeqCst);
-            // Closing means JS is gone (the environment is tearing down): nothing to tell.
-            if cb.call(value, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
-                UNDELIVERED.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
-    }
+    let Ok(guard) = EVENTS.read() else {
+        return false;
+    };
+    // Closing means JS is gone (the environment is tearing down): nothing to tell.
+    guard
+        .as_ref()
+        .is_some_and(|cb| cb.call(value, ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok)
 }
 
 fn invalid(e: OptionError) -> Error {
@@ -75,52 +90,46 @@ where
     Ok(promise)
 }
 
-fn is_executable(p: &std::path::Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: c is a valid NUL-terminated path.
-    p.is_file() && unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0
-}
-
 fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-/// Sets up the supervisor once per process: the binary that runs Node services and the JS
-/// function that receives events. A cleanup hook kills whatever still runs when the
+/// Sets up the supervisor for this environment if it is the first: the binary that runs Node
+/// services and the JS function that receives events. Throws the main-thread-only error in
+/// any other environment. A cleanup hook kills whatever still runs when the owner's
 /// environment is torn down.
 #[napi(catch_unwind)]
-pub fn init(
-    env: Env,
-    exec_path: String,
-    python_helper: Option<String>,
-    on_event: Function<Value, ()>,
-) -> Result<()> {
+pub fn init(env: Env, exec_path: String, on_event: Function<Value, ()>) -> Result<()> {
+    let me = env_id(&env);
+    if OWNER
+        .compare_exchange(0, me, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        return Err(Error::from_reason(NOT_OWNER));
+    }
     let callback: EventCallback = on_event
         .build_threadsafe_function::<Value>()
         .weak::<true>()
         .callee_handled::<false>()
         .build_callback(|ctx| {
             // On the JS thread, just before the listener runs.
-            UNDELIVERED.fetch_sub(1, Ordering::SeqCst);
+            if let Some(sup) = SUPERVISOR.get() {
+                let message = ctx.value.get("type").and_then(Value::as_str) == Some("message");
+                sup.delivered(message);
+            }
             Ok(ctx.value)
         })?;
     *EVENTS.write().unwrap_or_else(|e| e.into_inner()) = Some(callback);
-    if SUPERVISOR.get().is_none() {
-        // Created here, on the JS thread: the spawner thread inherits its normal priority.
-        let sup = Supervisor::new(
-            Host {
-                exec_path: PathBuf::from(exec_path),
-                pid: std::process::id(),
-                python_helper: python_helper.map(PathBuf::from),
-            },
-            Arc::new(emit),
-            runtime::get().handle().clone(),
-        )?;
-        let _ = SUPERVISOR.set(sup);
-    }
+    // Created here, on the JS thread: the spawner thread inherits its normal priority.
+    let sup = Supervisor::new(
+        Host {
+            exec_path: PathBuf::from(exec_path),
+            pid: std::process::id(),
+        },
+        Arc::new(emit),
+        runtime::get().handle().clone(),
+    )?;
+    let _ = SUPERVISOR.set(sup);
     env.add_env_cleanup_hook((), |_| {
         if let Some(s) = SUPERVISOR.get() {
             s.kill_all();
@@ -132,45 +141,35 @@ pub fn init(
 }
 
 /// Validates the options (throwing on bad input), spawns the service, and returns a promise
-/// of its info. `exists` is JS's `fs` check, which sees inside asar archives.
+/// of its info. `readable` is JS's `fs` check, which sees inside asar archives;
+/// `python_helper` gives the directory of pm's Python helper (called for Python services
+/// only: it may copy the helper out of an archive).
 #[napi(catch_unwind)]
 pub fn start<'env>(
     env: &'env Env,
     options: Unknown<'env>,
-    exists: Function<'env, String, bool>,
+    readable: Function<'env, String, bool>,
+    python_helper: Function<'env, (), Option<String>>,
 ) -> Result<Object<'env>> {
+    let sup = supervisor(env)?;
     let value: Value = env.from_js_value(options).map_err(|e| {
         Error::new(
             Status::InvalidArg,
-            format!(
-                "pm.start: options must be plain data (strings, numbers, arrays, objects): {}",
-                e.reason
-            ),
+            format!("pm.start: options must be plain data: {}", e.reason),
         )
     })?;
-    let cwd = std::env::current_dir()?;
-    let spec = options::parse_start(&value, &cwd, |p| p.exists()).map_err(invalid)?;
-    if !exists.call(spec.script.to_string_lossy().into_owned())? {
-        return Err(Error::new(
-            Status::InvalidArg,
-            format!("pm.start: script {} does not exist", spec.script.display()),
-        ));
-    }
-    if !spec.cwd.is_dir() {
-        return Err(Error::new(
-            Status::InvalidArg,
-            format!("pm.start: cwd {} is not a directory", spec.cwd.display()),
-        ));
-    }
-    let sup = supervisor()?;
-    let var = |k: &str| std::env::var(k).ok();
-    let probe = Probe {
-        var: &var,
-        is_executable: &is_executable,
-        cwd: &cwd,
+    let readable_by_node = |p: &Path| {
+        readable
+            .call(p.to_string_lossy().into_owned())
+            .unwrap_or(false)
     };
-    let launch = launch::plan(&spec, sup.host(), &probe).map_err(invalid)?;
-    let started = sup.start(Arc::new(spec), Arc::new(launch));
+    let helper = || python_helper.call(()).ok().flatten().map(PathBuf::from);
+    let probe = OsProbe {
+        readable_by_node: &readable_by_node,
+        python_helper: &helper,
+    };
+    let prepared = start::prepare(&value, sup.host(), &probe).map_err(invalid)?;
+    let started = sup.start(Arc::new(prepared.spec), Arc::new(prepared.launch));
     promise(
         env,
         async move { started.await.map(|info| to_value(&info)) },
@@ -180,74 +179,76 @@ pub fn start<'env>(
 /// Stops every process named by `target` (`'name'` or `{ name }`).
 #[napi(catch_unwind)]
 pub fn stop<'env>(env: &'env Env, target: Value) -> Result<Object<'env>> {
+    let sup = supervisor(env)?;
     let target = options::parse_target("stop", &target).map_err(invalid)?;
-    let sup = supervisor()?.clone();
-    promise(
-        env,
-        async move { Ok(to_value(&sup.stop(Some(&target)).await)) },
-    )
+    let stopped = sup.stop(Some(&target));
+    promise(env, async move { Ok(to_value(&stopped.await)) })
 }
 
 /// Stops, then starts again, every process named by `target`.
 #[napi(catch_unwind)]
 pub fn restart<'env>(env: &'env Env, target: Value) -> Result<Object<'env>> {
+    let sup = supervisor(env)?;
     let target = options::parse_target("restart", &target).map_err(invalid)?;
-    let sup = supervisor()?.clone();
-    promise(env, async move {
-        sup.restart(&target).await.map(|v| to_value(&v))
-    })
+    let restarted = sup.restart(&target);
+    promise(env, async move { restarted.await.map(|v| to_value(&v)) })
 }
 
 #[napi(catch_unwind)]
 pub fn stopall(env: &Env) -> Result<Object<'_>> {
-    let sup = supervisor()?.clone();
-    promise(env, async move { Ok(to_value(&sup.stop(None).await)) })
+    let stopped = supervisor(env)?.stop(None);
+    promise(env, async move { Ok(to_value(&stopped.await)) })
 }
 
 /// Stops everything and blocks until done, for `process.on('exit')`, where nothing async can
 /// run any more. Bounded by the longest grace period; whatever is left then is killed.
 #[napi(catch_unwind)]
-pub fn stopall_sync() -> Result<()> {
-    let sup = supervisor()?.clone();
-    let grace = sup.longest_stop_timeout();
-    let limit = grace + DRAIN_LIMIT + Duration::from_millis(500);
-    let done = runtime::get().block_on(async move {
-        let stopping = sup.clone();
-        tokio::time::timeout(limit, async move { stopping.stop(None).await })
-            .await
-            .is_ok()
-    });
-    if !done {
-        supervisor()?.kill_all();
+pub fn stopall_sync(env: Env) -> Result<()> {
+    let sup = supervisor(&env)?;
+    let limit = sup.longest_stop_timeout() + DRAIN_LIMIT + Duration::from_millis(500);
+    let stopped = sup.stop(None);
+    let done = runtime::get().block_on(async move { tokio::time::timeout(limit, stopped).await });
+    if done.is_err() {
+        sup.kill_all();
     }
     Ok(())
 }
 
-/// Ends what killed runs of this app left behind (recorded in `dir`), and records this run's
-/// services there from now on. Returns how many process groups it ended.
+/// Ends what killed runs of this app left behind (recorded in `dir`) on pm's own thread, and
+/// records this run's services there from now on. What it ended arrives as a warning.
 #[napi(catch_unwind)]
-pub fn use_state_dir(dir: String) -> Result<u32> {
-    let killed = supervisor()?
-        .use_state_dir(PathBuf::from(&dir))
-        .map_err(|e| Error::from_reason(format!("elife/pm: state directory {dir}: {e}")))?;
-    Ok(killed.len() as u32)
+pub fn use_state_dir(env: Env, dir: String) -> Result<()> {
+    let sup = supervisor(&env)?;
+    let reporter = sup.clone();
+    sup.use_state_dir(PathBuf::from(&dir), move |killed| {
+        if !killed.is_empty() {
+            let groups: Vec<String> = killed.iter().map(u32::to_string).collect();
+            reporter.warn(format!(
+                "ended {} process group(s) left running by an earlier run of this app that was \
+                 killed (process group ids: {})",
+                killed.len(),
+                groups.join(", ")
+            ));
+        }
+    })
+    .map_err(|e| Error::from_reason(format!("elife/pm: state directory {dir}: {e}")))
 }
 
 /// Turns `'log'` events on while JS has listeners for them, off when it has none.
 #[napi(catch_unwind)]
-pub fn set_log_listening(on: bool) -> Result<()> {
-    supervisor()?.set_log_listening(on);
+pub fn set_log_listening(env: Env, on: bool) -> Result<()> {
+    supervisor(&env)?.set_log_listening(on);
     Ok(())
 }
 
 #[napi(catch_unwind)]
-pub fn list() -> Result<Value> {
-    Ok(to_value(&supervisor()?.list()))
+pub fn list(env: Env) -> Result<Value> {
+    Ok(to_value(&supervisor(&env)?.list()))
 }
 
-/// Whether pm has a reason to keep the event loop alive: a service running or waiting to
-/// restart, or an event on its way to JS.
+/// Whether pm holds Node's event loop: asked by JS after each event it takes and each API
+/// call (`keep_alive.rs`).
 #[napi(catch_unwind)]
-pub fn busy() -> Result<bool> {
-    Ok(supervisor()?.alive() > 0 || UNDELIVERED.load(Ordering::SeqCst) > 0)
+pub fn busy(env: Env) -> Result<bool> {
+    Ok(supervisor(&env)?.busy())
 }

@@ -1,5 +1,6 @@
 //! What the supervisor reports as it works, and where it reports it. The N-API layer turns each
-//! event into a JS object through a threadsafe function; tests collect them in a vector.
+//! event into a JS object through a threadsafe function; tests collect them in a vector. Every
+//! event goes out through `Context::emit`, which counts it for the keep-alive (`keep_alive.rs`).
 
 use std::sync::Arc;
 
@@ -19,7 +20,8 @@ pub enum Event {
         name: Option<String>,
         pid: u32,
     },
-    /// A process exited; `requested` is true when pm asked it to stop.
+    /// A process exited; `requested` is true when pm asked it to stop, `killed` when pm
+    /// SIGKILLed it at the end of its grace period.
     Exit {
         id: u64,
         name: Option<String>,
@@ -27,6 +29,7 @@ pub enum Event {
         code: Option<i32>,
         signal: Option<String>,
         requested: bool,
+        killed: bool,
     },
     /// A crashed process will be started again after `delay` ms; `attempt` counts from 1 within
     /// the current run of crashes.
@@ -54,6 +57,12 @@ pub enum Event {
         /// Lines left out of this batch because JS did not keep up (the log has them all).
         dropped: u64,
     },
+    /// Something the developer should hear of that is not an error of a service (a grace
+    /// period overrun, leftovers of a killed run ended): JS turns it into a process warning.
+    Warning { message: String },
+    /// Internal: the service's last event has been sent. JS does not show it; delivering it
+    /// releases the service's hold on Node's event loop (`keep_alive.rs`).
+    Ended { id: u64 },
     /// A service sent a message with `process.send`.
     Message {
         id: u64,
@@ -63,12 +72,10 @@ pub enum Event {
     },
 }
 
-pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
-
-/// A sink that drops everything.
-pub fn discard() -> EventSink {
-    Arc::new(|_| {})
-}
+/// Where events go. Returns true when the event was queued for JS and will be delivered later
+/// (its delivery is then counted by `KeepAlive::delivered`), false when it was dropped or
+/// handled at once.
+pub type EventSink = Arc<dyn Fn(Event) -> bool + Send + Sync>;
 
 #[cfg(test)]
 mod tests {
@@ -84,10 +91,11 @@ mod tests {
             code: None,
             signal: Some("SIGKILL".into()),
             requested: true,
+            killed: true,
         };
         assert_eq!(
             serde_json::to_value(e).unwrap(),
-            json!({"type": "exit", "id": 1, "name": "a", "pid": 9, "code": null, "signal": "SIGKILL", "requested": true})
+            json!({"type": "exit", "id": 1, "name": "a", "pid": 9, "code": null, "signal": "SIGKILL", "requested": true, "killed": true})
         );
     }
 }

@@ -4,10 +4,9 @@
 //! service is checked without spawning anything.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::options::{OptionError, ScriptKind, StartSpec};
-use crate::os::channel;
 use crate::which;
 
 /// Set in every service pm starts, to the main process's pid. pm's child-side code (index.js,
@@ -27,19 +26,9 @@ pub struct Host {
     /// `ELECTRON_RUN_AS_NODE=1` is a plain Node that can still read inside `app.asar`.
     pub exec_path: PathBuf,
     pub pid: u32,
-    /// A real directory holding the `elife_pm` Python package, put on Python services'
-    /// PYTHONPATH.
-    pub python_helper: Option<PathBuf>,
 }
 
-/// What `plan` asks of the OS.
-pub struct Probe<'a> {
-    /// The main process's environment.
-    pub var: &'a dyn Fn(&str) -> Option<String>,
-    pub is_executable: &'a dyn Fn(&Path) -> bool,
-    /// The main process's cwd, for interpreter paths with a slash.
-    pub cwd: &'a Path,
-}
+pub use crate::start::Probe;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Launch {
@@ -57,9 +46,11 @@ fn err<T>(msg: String) -> Result<T, OptionError> {
     Err(OptionError(format!("pm.start: {msg}")))
 }
 
-fn interpreter(name: &str, probe: &Probe) -> Result<PathBuf, String> {
-    let path = (probe.var)("PATH");
-    match which::find(name, path.as_deref(), probe.cwd, probe.is_executable) {
+fn interpreter(name: &str, probe: &dyn Probe) -> Result<PathBuf, String> {
+    let path = probe.var("PATH");
+    match which::find(name, path.as_deref(), &probe.cwd(), &|p| {
+        probe.is_executable(p)
+    }) {
         Some(p) => Ok(p),
         None if name.contains('/') => Err(format!(
             "interpreter {name} does not exist or is not executable"
@@ -68,17 +59,17 @@ fn interpreter(name: &str, probe: &Probe) -> Result<PathBuf, String> {
     }
 }
 
-fn python(spec: &StartSpec, probe: &Probe) -> Result<PathBuf, String> {
+fn python(spec: &StartSpec, probe: &dyn Probe) -> Result<PathBuf, String> {
     if let Some(name) = &spec.interpreter {
         return interpreter(name, probe);
     }
-    if let Some(name) = (probe.var)(PYTHON_ENV).filter(|v| !v.is_empty()) {
+    if let Some(name) = probe.var(PYTHON_ENV).filter(|v| !v.is_empty()) {
         return interpreter(&name, probe).map_err(|e| format!("{e} (from {PYTHON_ENV})"));
     }
-    let path = (probe.var)("PATH");
+    let path = probe.var("PATH");
     PYTHONS
         .iter()
-        .find_map(|n| which::find(n, path.as_deref(), probe.cwd, probe.is_executable))
+        .find_map(|n| which::find(n, path.as_deref(), &probe.cwd(), &|p| probe.is_executable(p)))
         .ok_or_else(|| {
             format!(
                 "no Python found to run {}: looked for {} on PATH; set the \"interpreter\" option or {PYTHON_ENV}",
@@ -88,11 +79,14 @@ fn python(spec: &StartSpec, probe: &Probe) -> Result<PathBuf, String> {
         })
 }
 
-pub fn plan(spec: &StartSpec, host: &Host, probe: &Probe) -> Result<Launch, OptionError> {
+pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, OptionError> {
     let mut args: Vec<OsString> = vec![spec.script.clone().into_os_string()];
     args.extend(spec.args.iter().map(OsString::from));
     let channel_env = [
-        ("NODE_CHANNEL_FD".to_string(), channel::CHILD_FD.to_string()),
+        (
+            "NODE_CHANNEL_FD".to_string(),
+            crate::os::CHILD_FD.to_string(),
+        ),
         (
             "NODE_CHANNEL_SERIALIZATION_MODE".to_string(),
             "json".to_string(),
@@ -117,14 +111,14 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &Probe) -> Result<Launch, Opti
         (ScriptKind::Python, _) => {
             let program = python(spec, probe).or_else(err)?;
             env.push(("PYTHONUNBUFFERED".to_string(), "1".to_string()));
-            if let Some(helper) = &host.python_helper {
+            if let Some(helper) = probe.python_helper() {
                 let given = spec
                     .env
                     .iter()
                     .rev()
                     .find(|(k, _)| k == "PYTHONPATH")
                     .map(|(_, v)| v.clone())
-                    .or_else(|| (probe.var)("PYTHONPATH"))
+                    .or_else(|| probe.var("PYTHONPATH"))
                     .filter(|v| !v.is_empty());
                 let mut value = helper.to_string_lossy().into_owned();
                 if let Some(given) = given {
@@ -137,7 +131,7 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &Probe) -> Result<Launch, Opti
         }
         (ScriptKind::Executable, Some(name)) => (interpreter(name, probe).or_else(err)?, false),
         (ScriptKind::Executable, None) => {
-            if !(probe.is_executable)(&spec.script) {
+            if !probe.is_executable(&spec.script) {
                 return err(format!(
                     "{} is not executable: make it executable (chmod +x) or set the \"interpreter\" option",
                     spec.script.display()
@@ -160,13 +154,14 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &Probe) -> Result<Launch, Opti
 mod tests {
     use super::*;
     use crate::options::parse_start;
+    use crate::start::FakeProbe;
     use serde_json::{json, Value};
+    use std::path::Path;
 
     fn host() -> Host {
         Host {
             exec_path: PathBuf::from("/opt/electron/electron"),
             pid: 42,
-            python_helper: Some(PathBuf::from("/pkg/python")),
         }
     }
 
@@ -176,21 +171,17 @@ mod tests {
         exes: &[&str],
     ) -> Result<Launch, OptionError> {
         let spec = parse_start(&options, Path::new("/app"), |_| false).unwrap();
-        let var = |k: &str| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
+        let probe = FakeProbe {
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            cwd: PathBuf::from("/app"),
+            executables: exes.iter().map(PathBuf::from).collect(),
+            python_helper: Some(PathBuf::from("/pkg/python")),
+            ..FakeProbe::default()
         };
-        let is_executable = |p: &Path| exes.iter().any(|e| Path::new(e) == p);
-        plan(
-            &spec,
-            &host(),
-            &Probe {
-                var: &var,
-                is_executable: &is_executable,
-                cwd: Path::new("/app"),
-            },
-        )
+        plan(&spec, &host(), &probe)
     }
 
     fn last<'a>(l: &'a Launch, k: &str) -> Option<&'a str> {

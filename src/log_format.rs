@@ -8,8 +8,6 @@
 //!
 //! Pure.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 /// Which of a service's streams a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
@@ -111,11 +109,7 @@ pub struct Timestamp([u8; TIMESTAMP_LEN]);
 
 impl Timestamp {
     pub fn now() -> Self {
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        Timestamp::from_unix_millis(ms)
+        Timestamp::from_unix_millis(crate::clock::now_ms() as i64)
     }
 
     pub fn from_unix_millis(ms: i64) -> Self {

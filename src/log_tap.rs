@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::events::{Event, EventSink};
+use crate::events::Event;
 use crate::log_format::Stream;
 
 /// Lines held between two ticks; past this, lines are counted as dropped (the log file still
@@ -31,6 +31,8 @@ pub struct TapLine {
 #[derive(Default)]
 pub struct LogTap {
     listening: AtomicBool,
+    /// Whether a ticker task runs: at most one does, however often listening toggles.
+    ticking: AtomicBool,
     pending: Mutex<Pending>,
 }
 
@@ -82,15 +84,17 @@ impl LogTap {
         Some(Event::Log { lines, dropped })
     }
 
-    /// Turns the tap on or off. On: a ticker on the runtime sends a batch every 100 ms until it
-    /// is turned off (then it sends what is left and ends).
+    /// Turns the tap on or off. On: a ticker on the runtime sends a batch every 100 ms while
+    /// listening lasts (then it sends what is left and ends). Turning it off and on again
+    /// before the ticker noticed keeps the one ticker going.
     pub fn set_listening(
         self: &Arc<Self>,
         on: bool,
-        events: EventSink,
+        emit: impl Fn(Event) + Send + 'static,
         rt: &tokio::runtime::Handle,
     ) {
-        if self.listening.swap(on, Ordering::SeqCst) == on || !on {
+        self.listening.store(on, Ordering::SeqCst);
+        if !on || self.ticking.swap(true, Ordering::SeqCst) {
             return;
         }
         let tap = self.clone();
@@ -99,12 +103,16 @@ impl LogTap {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                let on = tap.listening();
                 if let Some(e) = tap.take() {
-                    events(e);
+                    emit(e);
                 }
-                if !on {
-                    return;
+                if !tap.listening() {
+                    tap.ticking.store(false, Ordering::SeqCst);
+                    // Turned on again since the check: whoever did saw a ticker and left the
+                    // work to this one, unless it already claimed it anew.
+                    if !tap.listening() || tap.ticking.swap(true, Ordering::SeqCst) {
+                        return;
+                    }
                 }
             }
         });

@@ -3,7 +3,6 @@
 //! listens for `'log'` events).
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -79,11 +78,8 @@ impl Pump {
 
     async fn send(&self, batches: Vec<Vec<u8>>, tapped: &mut Vec<String>) {
         if !tapped.is_empty() {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs_f64() * 1000.0)
-                .unwrap_or(0.0);
-            self.tap.push(&self.source, now, tapped.drain(..));
+            self.tap
+                .push(&self.source, crate::clock::now_ms(), tapped.drain(..));
         }
         for b in batches {
             if !b.is_empty() {

@@ -1,46 +1,30 @@
 //! One spawned instance of a service: its output pumps, its IPC channel, and the stop sequence
 //! (the polite request, then SIGKILL to the whole process group after the grace period).
 
-use std::os::unix::process::ExitStatusExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::process::Child;
 use tokio::task::JoinHandle;
 
 use crate::context::Context;
 use crate::events::Event;
-use crate::ipc::{self, FromChild};
+use crate::ipc::{self, Decoder, FromChild};
 use crate::launch::Launch;
 use crate::log_format::{LineFormat, Stream};
 use crate::log_tap::TapSource;
 use crate::log_writer::{Destination, Writer};
 use crate::options::StartSpec;
-use crate::os::channel::Channel;
-use crate::os::signals;
+use crate::os::{Channel, Exit, Killer, Process};
 use crate::output::Pump;
 
 /// How long output may keep flowing after a process is gone (a descendant that left the
 /// process group may hold the pipe open); past that the rest is abandoned.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
-/// How a process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Exit {
-    pub code: Option<i32>,
-    pub signal: Option<i32>,
-}
-
-impl Exit {
-    pub fn clean(&self) -> bool {
-        self.code == Some(0)
-    }
-}
-
 pub struct Running {
     pub pid: u32,
-    child: Child,
+    process: Process,
     channel: Option<Channel>,
     /// Set once the service said it handles the stop request itself (it registered
     /// `onstopping`); until then a stop is a SIGTERM.
@@ -56,7 +40,7 @@ impl Running {
         id: u64,
         spec: &StartSpec,
         launch: &Arc<Launch>,
-        ctx: &Context,
+        ctx: &Arc<Context>,
     ) -> std::io::Result<Running> {
         let spawned = ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await?;
         let pid = spawned.pid;
@@ -82,27 +66,18 @@ impl Running {
 
         let handles_stop = Arc::new(AtomicBool::new(false));
         let listener = spawned.channel.clone().map(|channel| {
-            let flag = handles_stop.clone();
-            let events = ctx.clone_sink();
-            let name = spec.name.clone();
-            tokio::spawn(async move {
-                channel
-                    .read_messages(|m| match m {
-                        FromChild::HandlesStop => flag.store(true, Ordering::SeqCst),
-                        FromChild::Message(message) => events(Event::Message {
-                            id,
-                            name: name.clone(),
-                            pid,
-                            message,
-                        }),
-                    })
-                    .await
-            })
+            let from = Sender {
+                id,
+                name: spec.name.clone(),
+                pid,
+                handles_stop: handles_stop.clone(),
+            };
+            tokio::spawn(read_messages(channel, from, ctx.clone()))
         });
 
         Ok(Running {
             pid,
-            child: spawned.child,
+            process: spawned.process,
             channel: spawned.channel,
             handles_stop,
             pumps,
@@ -112,36 +87,31 @@ impl Running {
     }
 
     pub async fn wait(&mut self) -> Exit {
-        match self.child.wait().await {
-            Ok(status) => Exit {
-                code: status.code(),
-                signal: status.signal(),
-            },
-            // Only if the pidfd could not be polled: treat as gone.
-            Err(_) => Exit {
-                code: None,
-                signal: None,
-            },
-        }
+        self.process.wait().await
+    }
+
+    pub fn killer(&self) -> Killer {
+        self.process.killer()
     }
 
     /// Asks the service to stop and waits up to `grace` before killing its process group.
     /// A service that handles the request hears it over its channel and runs its `onstopping`
     /// handlers; any other gets SIGTERM, which it may handle or die of at once.
-    pub async fn stop(&mut self, grace: Duration) -> Exit {
+    /// Returns how it exited, and whether pm had to kill it.
+    pub async fn stop(&mut self, grace: Duration) -> (Exit, bool) {
         let asked = self.handles_stop.load(Ordering::SeqCst)
             && self
                 .channel
                 .as_ref()
                 .is_some_and(|c| c.send_now(&ipc::stop_request()).is_ok());
         if !asked {
-            signals::to_process(self.pid, libc::SIGTERM);
+            self.process.terminate();
         }
         match tokio::time::timeout(grace, self.wait()).await {
-            Ok(exit) => exit,
+            Ok(exit) => (exit, false),
             Err(_) => {
-                signals::to_group(self.pid, libc::SIGKILL);
-                self.wait().await
+                self.killer().kill_tree();
+                (self.wait().await, true)
             }
         }
     }
@@ -149,7 +119,7 @@ impl Running {
     /// After the process exited: kills what is left of its group, lets the output drain and
     /// waits until every line is written.
     pub async fn finish(mut self) {
-        signals::to_group(self.pid, libc::SIGKILL);
+        self.killer().kill_tree();
         if let Some(l) = self.listener.take() {
             l.abort();
         }
@@ -161,6 +131,41 @@ impl Running {
         }
         for w in &self.writers {
             w.flush().await;
+        }
+    }
+}
+
+/// Who is on the other end of a channel.
+struct Sender {
+    id: u64,
+    name: Option<String>,
+    pid: u32,
+    handles_stop: Arc<AtomicBool>,
+}
+
+/// Reads messages until the child closes its end of the channel. Each message for the app
+/// waits for a credit (`Context::message_credit`), so a service that floods `process.send`
+/// is read no faster than JS takes its messages: the excess waits in the socket buffer and
+/// then in the service, never in the main process.
+async fn read_messages(channel: Channel, from: Sender, ctx: Arc<Context>) {
+    let mut decoder = Decoder::default();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut decoded = Vec::new();
+    while let Ok(n @ 1..) = channel.read(&mut buf).await {
+        decoder.push(&buf[..n], |m| decoded.push(m));
+        for m in decoded.drain(..) {
+            match m {
+                FromChild::HandlesStop => from.handles_stop.store(true, Ordering::SeqCst),
+                FromChild::Message(message) => {
+                    ctx.message_credit().await;
+                    ctx.emit(Event::Message {
+                        id: from.id,
+                        name: from.name.clone(),
+                        pid: from.pid,
+                        message,
+                    });
+                }
+            }
         }
     }
 }

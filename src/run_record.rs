@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::os::{procinfo, signals};
+use crate::os::procinfo;
 use crate::state::{self, Identity, Run, Service, Verdict};
 
 pub struct RunRecord {
@@ -92,36 +92,6 @@ impl RunRecord {
     }
 }
 
-/// Makes `dir` (mode 0700) if needed and checks that only we can write to it: the sweep acts on
-/// what the directory says, so a directory another user could plant records in (a shared temp
-/// dir) must not be trusted.
-pub fn private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    let meta = std::fs::symlink_metadata(dir)?;
-    // SAFETY: geteuid cannot fail.
-    let me = unsafe { libc::geteuid() };
-    let problem = if !meta.is_dir() {
-        Some("is not a directory (or is a symbolic link)")
-    } else if meta.uid() != me {
-        Some("belongs to another user")
-    } else if meta.mode() & 0o022 != 0 {
-        Some("is writable by other users")
-    } else {
-        None
-    };
-    match problem {
-        Some(p) => Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("{p}; not using it"),
-        )),
-        None => Ok(()),
-    }
-}
-
 /// How long the sweep waits for killed groups to vanish.
 const SWEEP_WAIT: Duration = Duration::from_secs(2);
 
@@ -154,7 +124,7 @@ pub fn sweep(dir: &Path) -> Vec<u32> {
         }
         for v in verdicts {
             if let Verdict::Kill(pgid) = v {
-                signals::to_group(pgid, libc::SIGKILL);
+                procinfo::kill_group(pgid);
                 killed.push(pgid);
             }
         }
@@ -165,32 +135,4 @@ pub fn sweep(dir: &Path) -> Vec<u32> {
         std::thread::sleep(Duration::from_millis(5));
     }
     killed
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn only_a_private_directory_is_trusted() {
-        let base = std::env::temp_dir().join(format!("elife-pm-private-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        let dir = base.join("state");
-        private_dir(&dir).unwrap();
-        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
-
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let e = private_dir(&dir).unwrap_err();
-        assert!(e.to_string().contains("writable by other users"), "{e}");
-
-        let link = base.join("link");
-        std::os::unix::fs::symlink(&dir, &link).unwrap();
-        assert!(
-            private_dir(&link).is_err(),
-            "a symbolic link is not trusted"
-        );
-        let _ = std::fs::remove_dir_all(&base);
-    }
 }

@@ -1,13 +1,14 @@
 //! The supervisor driven from Rust, without Node's N-API: real processes (Node scripts on the
-//! `node` found on PATH), real signals, the event sink as JS would see it.
+//! `node` found on PATH), real signals, the event sink as JS would see it. Starts go through
+//! the same preparation as the addon's (`start::prepare` with the OS probe).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use elife_pm::events::Event;
-use elife_pm::launch::{self, Host, Probe};
-use elife_pm::options::parse_start;
+use elife_pm::launch::Host;
+use elife_pm::options::Target;
+use elife_pm::start::{prepare, OsProbe};
 use elife_pm::supervisor::Supervisor;
 
 fn node() -> PathBuf {
@@ -23,72 +24,46 @@ fn script(dir: &Path, name: &str, code: &str) -> PathBuf {
     p
 }
 
-/// Starts `script` with `options` (JSON) on a supervisor whose sink runs `on_event`.
-fn supervisor(
-    on_event: impl Fn(&Supervisor, &Event) + Send + Sync + 'static,
-) -> (Arc<Supervisor>, tokio::runtime::Runtime) {
+/// A supervisor whose events are recorded, on a runtime of its own.
+fn supervisor(events: Arc<Mutex<Vec<Event>>>) -> (Arc<Supervisor>, tokio::runtime::Runtime) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let cell: Arc<OnceLock<Arc<Supervisor>>> = Arc::new(OnceLock::new());
-    let sink_cell = cell.clone();
     let sup = Supervisor::new(
         Host {
             exec_path: node(),
             pid: std::process::id(),
-            python_helper: None,
         },
         Arc::new(move |e| {
-            if let Some(s) = sink_cell.get() {
-                on_event(s, &e)
-            }
+            events.lock().unwrap().push(e);
+            false
         }),
         rt.handle().clone(),
     )
     .unwrap();
-    let _ = cell.set(sup.clone());
     (sup, rt)
 }
 
 fn start(
     sup: &Supervisor,
     options: serde_json::Value,
-) -> impl std::future::Future<Output = Result<elife_pm::service::Info, String>> {
-    let cwd = std::env::current_dir().unwrap();
-    let spec = parse_start(&options, &cwd, |p| p.exists()).unwrap();
-    let var = |k: &str| std::env::var(k).ok();
-    let launch = launch::plan(
-        &spec,
-        sup.host(),
-        &Probe {
-            var: &var,
-            is_executable: &|p| p.is_file(),
-            cwd: &cwd,
-        },
-    )
-    .unwrap();
-    sup.start(Arc::new(spec), Arc::new(launch))
+) -> impl std::future::Future<Output = Result<elife_pm::lifecycle::Info, String>> {
+    let probe = OsProbe {
+        readable_by_node: &|p| p.is_file(),
+        python_helper: &|| None,
+    };
+    let prepared = prepare(&options, sup.host(), &probe).unwrap();
+    sup.start(Arc::new(prepared.spec), Arc::new(prepared.launch))
 }
 
-/// JS keeps Node's event loop alive while a service is alive or an event is undelivered. The
-/// events are counted when emitted, so a service must still count as alive when it emits its
-/// last event; otherwise there is a moment when neither holds and Node may exit with that
-/// event still queued.
+/// A service holds the keep-alive until its `Ended` marker, which comes after its last event;
+/// the stop of a name acts only on what existed when it was called.
 #[test]
-fn a_service_counts_as_alive_until_its_last_event_is_emitted() {
-    let seen: Arc<Mutex<Vec<(String, usize)>>> = Arc::default();
-    let record = seen.clone();
-    let (sup, rt) = supervisor(move |s, e| {
-        let kind = match e {
-            Event::Exit { .. } => "exit",
-            Event::Stop { .. } => "stop",
-            Event::Start { .. } => "start",
-            _ => return,
-        };
-        record.lock().unwrap().push((kind.to_string(), s.alive()));
-    });
+fn the_ended_marker_follows_the_last_event_and_stops_act_on_what_existed() {
+    let events: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let (sup, rt) = supervisor(events.clone());
     let dir = std::env::temp_dir().join(format!("elife-pm-rs-{}", std::process::id()));
     let quick = script(&dir, "quick.js", "process.exit(3)");
     let idle = script(&dir, "idle.js", "setInterval(() => {}, 1000)");
@@ -100,32 +75,50 @@ fn a_service_counts_as_alive_until_its_last_event_is_emitted() {
         )
         .await
         .unwrap();
-        for _ in 0..200 {
-            if sup.alive() == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        // Stopped by request: its stop event is its last.
-        start(&sup, serde_json::json!({ "script": idle, "name": "idle" }))
+        // Stopped by request, then started again under the same name in the same breath: the
+        // stop reaches only the first.
+        let first = start(&sup, serde_json::json!({ "script": idle, "name": "idle" }))
             .await
             .unwrap();
-        let target = elife_pm::options::Target::Name("idle".into());
-        sup.stop(Some(&target)).await;
+        let stopped = sup.stop(Some(&Target::Name("idle".into())));
+        let second = start(&sup, serde_json::json!({ "script": idle, "name": "idle" }));
+        let stopped = stopped.await;
+        let second = second.await.unwrap();
+        assert_eq!(stopped.len(), 1);
+        assert_eq!(stopped[0].id, first.id);
+        assert_eq!(
+            sup.list().len(),
+            2,
+            "the quick one (errored) and the second idle"
+        );
+        assert!(sup.busy(), "the second idle one runs");
+        sup.stop(None).await;
+        assert_eq!(second.state, elife_pm::lifecycle::State::Running);
     });
-    assert_eq!(sup.alive(), 0, "both are over");
-    let seen = seen.lock().unwrap().clone();
-    let last_of = |kind: &str| {
-        seen.iter()
-            .filter(|(k, _)| k == kind)
-            .map(|(_, n)| *n)
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(last_of("exit").len(), 2, "{seen:?}");
-    assert!(
-        last_of("exit").iter().all(|n| *n >= 1),
-        "a service emitted an event after it stopped counting as alive: {seen:?}"
-    );
-    assert!(last_of("stop").iter().all(|n| *n >= 1), "{seen:?}");
+    assert!(!sup.busy(), "everything is over");
+    let seen = events.lock().unwrap().clone();
+    for id in 1..=3u64 {
+        let of_it: Vec<&Event> = seen
+            .iter()
+            .filter(|e| match e {
+                Event::Start { id: i, .. }
+                | Event::Exit { id: i, .. }
+                | Event::Stop { id: i, .. }
+                | Event::Ended { id: i } => *i == id,
+                _ => false,
+            })
+            .collect();
+        assert!(
+            matches!(of_it.last(), Some(Event::Ended { .. })),
+            "service {id}: {of_it:?}"
+        );
+        assert_eq!(
+            of_it
+                .iter()
+                .filter(|e| matches!(e, Event::Ended { .. }))
+                .count(),
+            1
+        );
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,6 +1,6 @@
 //! The parent's end of a service's Node IPC channel: a Unix stream socketpair whose other end
 //! the child gets as fd 3 with `NODE_CHANNEL_FD=3`, as `child_process.fork` sets it up. The
-//! framing is in `ipc.rs`. Windows: see `os/mod.rs`.
+//! framing is in `ipc.rs`.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -8,10 +8,7 @@ use std::sync::Arc;
 
 use tokio::net::UnixStream;
 
-use crate::ipc::{Decoder, FromChild};
-
-/// The fd number the child finds its channel on.
-pub const CHILD_FD: i32 = 3;
+pub use crate::os::CHILD_FD;
 
 /// Makes a socketpair: the parent's end, and the end to hand to the child. Both are
 /// close-on-exec, so no other child of the main process (Node's own `child_process` included)
@@ -109,20 +106,17 @@ impl Channel {
         }
     }
 
-    /// Reads messages until the child closes its end, handing each to `on_message`.
-    pub async fn read_messages(&self, mut on_message: impl FnMut(FromChild)) {
-        let mut decoder = Decoder::default();
-        let mut buf = vec![0u8; 16 * 1024];
+    /// Reads some bytes; `Ok(0)` once the child closed its end.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            if self.stream.readable().await.is_err() {
-                return;
-            }
-            match self.stream.try_read(&mut buf) {
-                Ok(0) => return,
-                Ok(n) => decoder.push(&buf[..n], &mut on_message),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return,
+            self.stream.readable().await?;
+            match self.stream.try_read(buf) {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) => {}
+                other => return other,
             }
         }
     }

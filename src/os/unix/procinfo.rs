@@ -32,6 +32,11 @@ pub fn group_alive(pgid: u32) -> bool {
     pgid > 1 && unsafe { libc::kill(-pgid, 0) } == 0
 }
 
+/// Ends every process in group `pgid` (a leftover of a killed run).
+pub fn kill_group(pgid: u32) {
+    super::signals::to_group(pgid, libc::SIGKILL);
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     #[test]

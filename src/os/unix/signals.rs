@@ -1,5 +1,4 @@
-//! Sending signals to a service and to its process group. Unix only; the Windows counterpart
-//! (a Job Object with kill-on-close, `TerminateJobObject`) would live beside this.
+//! Sending signals to a service and to its process group, and naming them as Node does.
 
 /// Sends `sig` to one process. A process that is already gone is not an error.
 pub fn to_process(pid: u32, sig: i32) {

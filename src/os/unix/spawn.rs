@@ -1,19 +1,19 @@
 //! Starting a planned command as a Unix process: its own process group, stdout and stderr
-//! piped, stdin closed, the IPC channel moved to fd 3, signal dispositions reset. Windows: see
-//! `os/mod.rs`.
+//! piped, stdin closed, the IPC channel moved to fd 3, signal dispositions reset.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 use std::process::Stdio;
 
-use tokio::process::{Child, ChildStderr, ChildStdout, Command};
+use tokio::process::{ChildStderr, ChildStdout, Command};
 
+use super::channel::{self, Channel};
+use super::process::Process;
 use crate::launch::Launch;
-use crate::os::channel::{self, Channel};
 
 pub struct Spawned {
-    pub child: Child,
+    pub process: Process,
     pub pid: u32,
     pub stdout: ChildStdout,
     pub stderr: ChildStderr,
@@ -71,8 +71,8 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
             }
             // The service gets SIGTERM when the main process dies, however it dies: Node and
             // Python services with pm's helper then run onstopping. The kernel ties this to the
-            // forking *thread*; spawns run on the runtime's worker threads, which live as long
-            // as the process. If the main process died before the prctl, nobody will send it.
+            // forking *thread*; spawns run on the spawner thread, which lives as long as the
+            // process. If the main process died before the prctl, nobody will send it.
             #[cfg(target_os = "linux")]
             {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
@@ -97,7 +97,7 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
     widen_pipe(&stderr);
     let channel = parent_end.map(Channel::new).transpose()?;
     Ok(Spawned {
-        child,
+        process: Process::new(child, pid),
         pid,
         stdout,
         stderr,

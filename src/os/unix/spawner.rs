@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
+use super::spawn::{spawn, Spawned};
 use crate::launch::Launch;
-use crate::os::spawn::{spawn, Spawned};
 
 struct Request {
     launch: Arc<Launch>,

@@ -1,0 +1,92 @@
+'use strict'
+// The main-process side of elife/pm: `require('elife/pm')` outside a service. A thin layer
+// over the Rust supervisor (lib/native.js) that adds what only JS can do: checking a script
+// with Electron's asar-aware `fs`, listeners (events.js), the keep-alive timer
+// (keep-alive.js), quit handling (quit.js), the state directory (state-dir.js) and the Python
+// helper's location (python-helper.js). Node 12 syntax only (Electron 9 loads this file).
+
+const fs = require('fs')
+
+const native = require('./native')
+const events = require('./events')
+const keepAlive = require('./keep-alive')
+const quit = require('./quit')
+const stateDir = require('./state-dir')
+const pythonHelper = require('./python-helper')
+
+native.init(process.execPath, events.dispatch)
+
+function readable (p) {
+  try {
+    return fs.statSync(p).isFile()
+  } catch (e) {
+    return false
+  }
+}
+
+// Top-level `undefined` values (`{ name: maybeName }`) mean "not given".
+function definedOnly (options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return options
+  const out = {}
+  Object.keys(options).forEach(function (k) {
+    if (options[k] !== undefined) out[k] = options[k]
+  })
+  return out
+}
+
+function beforeFirstStart () {
+  quit.install()
+  stateDir.useOnce()
+}
+
+function start (options) {
+  beforeFirstStart()
+  const started = native.start(definedOnly(options), readable, pythonHelper.helperDir)
+  keepAlive.update()
+  return keepAlive.afterSettled(started)
+}
+
+function target (t) {
+  return t === undefined ? null : t
+}
+
+function stop (t) {
+  return keepAlive.afterSettled(native.stop(target(t)))
+}
+
+function restart (t) {
+  beforeFirstStart()
+  const restarted = native.restart(target(t))
+  keepAlive.update()
+  return keepAlive.afterSettled(restarted)
+}
+
+function stopall () {
+  return keepAlive.afterSettled(native.stopall())
+}
+
+function list () {
+  return native.list()
+}
+
+function on (event, fn) {
+  events.on(event, fn)
+  return module.exports
+}
+
+function off (event, fn) {
+  events.off(event, fn)
+  return module.exports
+}
+
+module.exports = {
+  start: start,
+  stop: stop,
+  restart: restart,
+  stopall: stopall,
+  list: list,
+  on: on,
+  off: off,
+  onstopping: quit.onstopping,
+  configure: stateDir.configure
+}

@@ -1,0 +1,71 @@
+'use strict'
+// Supervisor events on the JS side: listeners for each event name, and the dispatcher the
+// native side calls for every event, in order. Node 12 syntax only.
+
+const native = require('./native')
+const keepAlive = require('./keep-alive')
+
+const EVENTS = ['start', 'exit', 'restart', 'stop', 'error', 'message', 'log']
+const listeners = {}
+EVENTS.forEach(function (e) { listeners[e] = [] })
+
+function warn (message) {
+  process.emitWarning('elife/pm: ' + message)
+}
+
+// Called from Rust for every event. It must never throw: an exception here would reach Node as
+// an uncaught one.
+function dispatch (event) {
+  try {
+    if (event.type === 'warning') {
+      warn(event.message)
+    } else if (event.type !== 'ended') {
+      deliver(event)
+    }
+  } catch (err) {
+    // Nothing better to do than not crash the main process.
+  }
+  try {
+    keepAlive.update()
+  } catch (err) {}
+}
+
+function deliver (event) {
+  const list = listeners[event.type]
+  if (!list || list.length === 0) {
+    // Unlike EventEmitter, an unheard 'error' does not throw; it is still worth a warning.
+    if (event.type === 'error') warn((event.name || 'a service') + ': ' + event.message)
+    return
+  }
+  const payload = Object.assign({}, event)
+  delete payload.type
+  list.slice().forEach(function (fn) {
+    try {
+      fn(payload)
+    } catch (err) {
+      warn('a "' + event.type + '" listener threw: ' + (err && err.stack ? err.stack : err))
+    }
+  })
+}
+
+function checkListener (call, event, fn) {
+  if (EVENTS.indexOf(event) < 0) {
+    throw new TypeError('pm.' + call + ': unknown event ' + JSON.stringify(event) + '; events are ' + EVENTS.join(', '))
+  }
+  if (typeof fn !== 'function') throw new TypeError('pm.' + call + ': the listener must be a function')
+}
+
+function on (event, fn) {
+  checkListener('on', event, fn)
+  listeners[event].push(fn)
+  if (event === 'log' && listeners.log.length === 1) native.setLogListening(true)
+}
+
+function off (event, fn) {
+  checkListener('off', event, fn)
+  const i = listeners[event].lastIndexOf(fn)
+  if (i >= 0) listeners[event].splice(i, 1)
+  if (event === 'log' && i >= 0 && listeners.log.length === 0) native.setLogListening(false)
+}
+
+module.exports = { dispatch: dispatch, on: on, off: off }

@@ -1,0 +1,59 @@
+//! A spawned service process on Unix: waiting for it (tokio waits on its pidfd on Linux, so no
+//! SIGCHLD handler of ours competes with libuv's), asking it to stop with SIGTERM, and ending
+//! its whole process group with SIGKILL.
+
+use std::os::unix::process::ExitStatusExt;
+
+use tokio::process::Child;
+
+use super::signals;
+use crate::os::Exit;
+
+pub struct Process {
+    child: Child,
+    pid: u32,
+}
+
+impl Process {
+    pub(crate) fn new(child: Child, pid: u32) -> Self {
+        Process { child, pid }
+    }
+
+    /// Resolves once the process exited, reaping it. Cancel-safe.
+    pub async fn wait(&mut self) -> Exit {
+        match self.child.wait().await {
+            Ok(status) => Exit {
+                code: status.code(),
+                signal: status.signal().map(signals::name),
+            },
+            // Only if the pidfd could not be polled: treat as gone.
+            Err(_) => Exit {
+                code: None,
+                signal: None,
+            },
+        }
+    }
+
+    /// Asks the leader to stop (SIGTERM); it may handle it, or die of it at once.
+    pub fn terminate(&self) {
+        signals::to_process(self.pid, libc::SIGTERM);
+    }
+
+    pub fn killer(&self) -> Killer {
+        Killer { pgid: self.pid }
+    }
+}
+
+/// Ends a service's whole process group, from any thread.
+#[derive(Debug, Clone, Copy)]
+pub struct Killer {
+    pgid: u32,
+}
+
+impl Killer {
+    /// SIGKILL to every process in the group that the service leads (`setpgid(0, 0)` at spawn),
+    /// grandchildren included, even those re-parented since.
+    pub fn kill_tree(&self) {
+        signals::to_group(self.pgid, libc::SIGKILL);
+    }
+}

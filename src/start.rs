@@ -1,0 +1,184 @@
+//! The one place that turns what `start()` received into a prepared launch: the options are
+//! checked (`options.rs`), the files they name are looked at, and the command line and
+//! environment are planned (`launch.rs`). Every fact about the machine comes through `Probe`,
+//! so the whole preparation is tested with a fake one; `OsProbe` asks the real OS.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::launch::{self, Host, Launch};
+use crate::options::{self, OptionError, StartSpec};
+
+/// What preparing a start needs to know about the machine.
+pub trait Probe {
+    /// A variable of the main process's environment.
+    fn var(&self, name: &str) -> Option<String>;
+    /// The main process's working directory.
+    fn cwd(&self) -> PathBuf;
+    /// Whether `path` exists on the real file system (outside any asar archive).
+    fn exists(&self, path: &Path) -> bool;
+    /// Whether a Node service can read `path`: as Electron's `fs` sees it, inside asar
+    /// archives too.
+    fn readable_by_node(&self, path: &Path) -> bool;
+    fn is_dir(&self, path: &Path) -> bool;
+    fn is_executable(&self, path: &Path) -> bool;
+    /// A real directory holding the `elife_pm` Python package, put on Python services'
+    /// PYTHONPATH.
+    fn python_helper(&self) -> Option<PathBuf>;
+}
+
+/// A checked `start()`: the spec the supervisor keeps and how to spawn it.
+pub struct Prepared {
+    pub spec: StartSpec,
+    pub launch: Launch,
+}
+
+pub fn prepare(options: &Value, host: &Host, probe: &dyn Probe) -> Result<Prepared, OptionError> {
+    let spec = options::parse_start(options, &probe.cwd(), |p| probe.exists(p))?;
+    if !probe.readable_by_node(&spec.script) {
+        return Err(OptionError(format!(
+            "pm.start: script {} does not exist",
+            spec.script.display()
+        )));
+    }
+    if !probe.is_dir(&spec.cwd) {
+        return Err(OptionError(format!(
+            "pm.start: cwd {} is not a directory",
+            spec.cwd.display()
+        )));
+    }
+    let launch = launch::plan(&spec, host, probe)?;
+    Ok(Prepared { spec, launch })
+}
+
+/// The real machine. `readable_by_node` is the caller's: in the addon, JS's `fs` check, which
+/// sees inside asar archives.
+pub struct OsProbe<'a> {
+    pub readable_by_node: &'a dyn Fn(&Path) -> bool,
+    pub python_helper: &'a dyn Fn() -> Option<PathBuf>,
+}
+
+impl Probe for OsProbe<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn cwd(&self) -> PathBuf {
+        std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    fn readable_by_node(&self, path: &Path) -> bool {
+        (self.readable_by_node)(path)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    fn is_executable(&self, path: &Path) -> bool {
+        crate::os::fs::is_executable(path)
+    }
+
+    fn python_helper(&self) -> Option<PathBuf> {
+        (self.python_helper)()
+    }
+}
+
+/// A machine made up for tests: the files, directories, executables and variables it is
+/// given, nothing else.
+#[cfg(test)]
+#[derive(Default)]
+pub struct FakeProbe {
+    pub vars: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub dirs: Vec<PathBuf>,
+    pub executables: Vec<PathBuf>,
+    pub python_helper: Option<PathBuf>,
+}
+
+#[cfg(test)]
+impl Probe for FakeProbe {
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+    fn cwd(&self) -> PathBuf {
+        self.cwd.clone()
+    }
+    fn exists(&self, path: &Path) -> bool {
+        self.files.iter().chain(&self.dirs).any(|p| p == path)
+    }
+    fn readable_by_node(&self, path: &Path) -> bool {
+        self.files.iter().any(|p| p == path)
+    }
+    fn is_dir(&self, path: &Path) -> bool {
+        self.dirs.iter().any(|p| p == path)
+    }
+    fn is_executable(&self, path: &Path) -> bool {
+        self.executables.iter().any(|p| p == path)
+    }
+    fn python_helper(&self) -> Option<PathBuf> {
+        self.python_helper.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn host() -> Host {
+        Host {
+            exec_path: PathBuf::from("/opt/electron/electron"),
+            pid: 42,
+        }
+    }
+
+    fn machine() -> FakeProbe {
+        FakeProbe {
+            cwd: PathBuf::from("/app"),
+            files: vec![PathBuf::from("/app/svc/a.js")],
+            dirs: vec![PathBuf::from("/app"), PathBuf::from("/app/svc")],
+            ..FakeProbe::default()
+        }
+    }
+
+    fn error(options: Value) -> String {
+        match prepare(&options, &host(), &machine()) {
+            Ok(_) => panic!("{options} was accepted"),
+            Err(e) => e.0,
+        }
+    }
+
+    #[test]
+    fn a_script_in_a_directory_prepares_a_launch() {
+        let p = prepare(
+            &json!({"script": "a.js", "cwd": "svc"}),
+            &host(),
+            &machine(),
+        )
+        .unwrap();
+        assert_eq!(p.spec.script, PathBuf::from("/app/svc/a.js"));
+        assert_eq!(p.launch.program, PathBuf::from("/opt/electron/electron"));
+    }
+
+    #[test]
+    fn missing_files_and_directories_are_named() {
+        assert_eq!(
+            error(json!({"script": "b.js", "cwd": "svc"})),
+            "pm.start: script /app/svc/b.js does not exist"
+        );
+        assert_eq!(
+            error(json!({"script": "/app/svc/a.js", "cwd": "nope"})),
+            "pm.start: cwd /app/nope is not a directory"
+        );
+    }
+}
