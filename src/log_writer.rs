@@ -8,8 +8,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 
@@ -111,8 +110,8 @@ impl LogWriters {
                 });
                 (Destination::File(key), sink)
             }
-            Destination::Stdout => (Destination::Stdout, Sink::Fd(1)),
-            Destination::Stderr => (Destination::Stderr, Sink::Fd(2)),
+            Destination::Stdout => (Destination::Stdout, Sink::Stdout),
+            Destination::Stderr => (Destination::Stderr, Sink::Stderr),
         };
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         open.retain(|_, w| w.strong_count() > 0);
@@ -149,14 +148,17 @@ fn open_file(path: &std::path::Path) -> io::Result<(PathBuf, File)> {
 
 enum Sink {
     File(FileSink),
-    Fd(RawFd),
+    Stdout,
+    Stderr,
 }
 
 impl Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
             Sink::File(f) => f.write(buf),
-            Sink::Fd(fd) => write_all(*fd, buf),
+            // The main process's own stdout and stderr: Node may have made them non-blocking.
+            Sink::Stdout => crate::os::stdio::write_all_stdout(buf),
+            Sink::Stderr => crate::os::stdio::write_all_stderr(buf),
         }
     }
 }
@@ -183,7 +185,7 @@ impl FileSink {
                     .position(|&b| b == b'\n')
                     .map_or(buf.len(), |i| i + 1);
             }
-            write_all(self.file.as_raw_fd(), &buf[..cut])?;
+            self.file.write_all(&buf[..cut])?;
             self.size += cut as u64;
             buf = &buf[cut..];
             self.rotate()?;
@@ -191,7 +193,7 @@ impl FileSink {
                 return Ok(());
             }
         }
-        write_all(self.file.as_raw_fd(), buf)?;
+        self.file.write_all(buf)?;
         self.size += buf.len() as u64;
         Ok(())
     }
@@ -248,33 +250,6 @@ fn run(mut sink: Sink, mut rx: mpsc::Receiver<Msg>) {
             let _ = done.send(());
         }
     }
-}
-
-/// Writes everything, waiting out a full pipe: Node may have made stdout non-blocking.
-fn write_all(fd: RawFd, mut data: &[u8]) -> io::Result<()> {
-    while !data.is_empty() {
-        // SAFETY: data is a valid slice; fd is owned by the sink for the thread's life.
-        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if n >= 0 {
-            data = &data[n as usize..];
-            continue;
-        }
-        let err = io::Error::last_os_error();
-        match err.kind() {
-            io::ErrorKind::Interrupted => {}
-            io::ErrorKind::WouldBlock => {
-                let mut pfd = libc::pollfd {
-                    fd,
-                    events: libc::POLLOUT,
-                    revents: 0,
-                };
-                // SAFETY: one valid pollfd.
-                unsafe { libc::poll(&mut pfd, 1, 1000) };
-            }
-            _ => return Err(err),
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

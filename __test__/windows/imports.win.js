@@ -35,7 +35,11 @@ test('it imports system DLLs only, nothing from node or electron', () => {
   assert.ok(!dlls.some((d) => /node|electron/i.test(d)), `imports ${dlls}`)
 })
 
-test('no N-API function is imported (they are looked up at load time)', () => {
+test('no N-API function is imported (they are looked up at load time); the module entry is exported', () => {
   const { text } = imports()
-  assert.doesNotMatch(text, /\bnapi_[a-z_]+/, 'an import names a napi_ function')
+  const start = text.indexOf('The Import Tables')
+  const end = text.indexOf('The Export Tables')
+  assert.ok(start >= 0 && end > start, 'objdump shows import and export tables')
+  assert.doesNotMatch(text.slice(start, end), /\bnapi_[a-z_]+/, 'an import names a napi_ function')
+  assert.match(text.slice(end), /\bnapi_register_module_v1\b/)
 })

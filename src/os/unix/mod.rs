@@ -8,3 +8,4 @@ pub mod procinfo;
 pub mod signals;
 pub mod spawn;
 pub mod spawner;
+pub mod stdio;

@@ -7,8 +7,8 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::spawn::{spawn, Spawned};
 use crate::launch::Launch;
-use crate::os::spawn::{spawn, Spawned};
 
 pub struct Spawner {
     rt: tokio::runtime::Handle,
