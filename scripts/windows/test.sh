@@ -2,7 +2,8 @@
 # `npm run test:windows`: the Windows build tested on this Linux machine.
 #   1. setup.sh (toolchain, Windows node.exe and Electron, Wine prefix; quick once done)
 #   2. build.sh (the MinGW cross build of the addon)
-#   3. the addon's import table (Linux node)
+#   3. the addon's import table (Linux node); the Rust unit tests of the Windows-specific code
+#      (which, asar, os) built for Windows and run under Wine
 #   4. node:test suites in Windows node.exe 20 under Wine (__test__/windows/*.win.js)
 #   5. the main process killed from Linux (kill -9 of its Wine process) leaves nothing behind
 #      (__test__/windows/orphans.linux.js, Linux node driving Wine)
@@ -32,6 +33,13 @@ took
 
 step "import table of pm.win32-x64-gnu.node"
 node --test __test__/windows/imports.win.js
+took
+
+step "cargo test --target $WIN_TARGET (which, asar, os) under Wine"
+LIBNODE_PATH=$LIBNODE_STUB CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+  cargo test --quiet --target "$WIN_TARGET" --lib -- which:: asar:: os:: > "$LOGS/cargo-test.out" 2>&1 ||
+  { cat "$LOGS/cargo-test.out"; exit 1; }
+grep -E '^test result' "$LOGS/cargo-test.out"
 took
 
 SUITES=(${WIN_SUITES:-__test__/windows/core.win.js __test__/windows/restart.win.js __test__/windows/logs.win.js __test__/windows/lifecycle.win.js})
