@@ -7,6 +7,8 @@
 #   4. node:test suites in Windows node.exe 20 under Wine (__test__/windows/*.win.js)
 #   5. the main process killed from Linux (kill -9 of its Wine process) leaves nothing behind
 #      (__test__/windows/orphans.linux.js, Linux node driving Wine)
+#   6. the Windows Electron 9.4.1 main process under xvfb-run: a service packed in app.asar, a
+#      polite stop on quit, nothing left after a kill (__test__/windows/electron.linux.js)
 # Fails, never skips, when Wine or the Windows runtimes are missing.
 #
 # Windows node.exe under Wine fails with EBADF when its stdout is a Unix pipe, so Wine's output
@@ -52,4 +54,8 @@ took
 
 step "main process killed with kill -9 (Wine): nothing it started is left"
 node --test __test__/windows/orphans.linux.js
+took
+
+step "Windows Electron $ELECTRON_WIN_VERSION main process under Wine and xvfb-run"
+node --test __test__/windows/electron.linux.js
 took
