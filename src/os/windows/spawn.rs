@@ -131,7 +131,10 @@ fn cmd_exe() -> io::Result<PathBuf> {
 }
 
 /// Serialises pm's own spawns: a handle is inheritable only between marking and closing it,
-/// and only the spawn that marked it lists it.
+/// and only the spawn that marked it lists it. A process the app itself starts in that window
+/// (libuv inherits every inheritable handle) could still get a copy of a child's pipe end, which
+/// would only delay that pipe's end of file (pm stops waiting for output after
+/// `process::DRAIN_LIMIT`); the window is a few microseconds.
 static SPAWN: Mutex<()> = Mutex::new(());
 
 /// An initialised attribute list holding the handles to inherit; deleted on drop.
