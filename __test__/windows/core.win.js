@@ -9,7 +9,7 @@ const assert = require('node:assert')
 const fs = require('node:fs')
 const path = require('node:path')
 const pm = require('../..')
-const { FIXTURES, tmpdir, sleep, waitFor, isAlive, readLines, readText, survivors } = require('./helpers')
+const { FIXTURES, tmpdir, waitFor, isAlive, readLines, readText, survivors, startReady } = require('./helpers')
 
 assert.strictEqual(process.platform, 'win32', 'this suite runs in Windows node.exe')
 
@@ -38,8 +38,7 @@ test('a Node service starts on this node.exe with its arguments, env and IPC cha
 })
 
 test("stop runs the service's onstopping over the IPC channel; it exits 0 without a signal", async () => {
-  const a = await pm.start(svc('polite', { name: 'polite', stopTimeout: 5000 }, { ONSTOPPING: '1' }))
-  await waitFor('ready', () => readText(path.join(out, 'polite.ready')) !== null)
+  const a = await startReady(pm, svc('polite', { name: 'polite', stopTimeout: 5000 }, { ONSTOPPING: '1', SEND: 'ready' }))
   const t0 = Date.now()
   const [info] = await pm.stop('polite')
   assert.ok(Date.now() - t0 < 3000, `stop took ${Date.now() - t0} ms`)
@@ -61,8 +60,7 @@ test('a service without onstopping is ended with its job at once ("SIGTERM")', a
 })
 
 test('an onstopping that never finishes is ended after stopTimeout ("SIGKILL")', async () => {
-  const a = await pm.start({ name: 'stubborn', script: path.join(WIN, 'stubborn.js'), stopTimeout: 600, env: { OUT: out } })
-  await waitFor('ready', () => readText(path.join(out, 'stubborn.ready')) !== null)
+  const a = await startReady(pm, { name: 'stubborn', script: path.join(WIN, 'stubborn.js'), stopTimeout: 600, env: { OUT: out } })
   const t0 = Date.now()
   const [info] = await pm.stop('stubborn')
   const took = Date.now() - t0
@@ -73,7 +71,7 @@ test('an onstopping that never finishes is ended after stopTimeout ("SIGKILL")',
 })
 
 test("a service's child stops with it (the job)", async () => {
-  const a = await pm.start(svc('family', { name: 'family' }, { GRANDCHILD: '1', ONSTOPPING: '1' }))
+  const a = await startReady(pm, svc('family', { name: 'family' }, { GRANDCHILD: '1', ONSTOPPING: '1', SEND: 'ready' }))
   const gc = Number(await waitFor('grandchild pid', () => readText(path.join(out, 'family.grandchild'))))
   assert.ok(isAlive(gc))
   await pm.stop('family')

@@ -28,8 +28,33 @@ function readText (file) {
   }
 }
 
+/**
+ * Starts a service that sends { hello: 'ready' } after registering onstopping (service.js with
+ * ONSTOPPING and SEND, or a fixture that does the same) and resolves with its info once pm
+ * relayed that message. Messages arrive in order, so pm has then seen the registration too: a
+ * stop from then on is the polite one (a ready file would not say that).
+ */
+function startReady (pm, options) {
+  return new Promise((resolve, reject) => {
+    let info = null
+    const early = []
+    const onMessage = (e) => {
+      if (!e.message || e.message.hello !== 'ready') return
+      if (info === null) return early.push(e.pid)
+      if (e.pid === info.pid) done()
+    }
+    const done = () => { pm.off('message', onMessage); resolve(info) }
+    pm.on('message', onMessage)
+    pm.start(options).then((i) => {
+      info = i
+      if (early.includes(i.pid)) done()
+    }, (e) => { pm.off('message', onMessage); reject(e) })
+  })
+}
+
 module.exports = Object.assign({}, shared, {
   isAlive,
+  startReady,
   survivors,
   readText,
   procState: undefined,

@@ -8,7 +8,7 @@ const assert = require('node:assert')
 const fs = require('node:fs')
 const path = require('node:path')
 const pm = require('../..')
-const { FIXTURES, tmpdir, sleep, waitFor, readLines } = require('./helpers')
+const { FIXTURES, tmpdir, waitFor, readLines, startReady } = require('./helpers')
 
 const PRINTER = path.join(FIXTURES, 'printer.js')
 const SERVICE = path.join(FIXTURES, 'service.js')
@@ -76,8 +76,7 @@ test('rotation renames the open file, keeps lines whole, loses none', async () =
 
 test('everything printed during a stop is in the file when stop() resolves', async () => {
   const log = path.join(out, 'burst.log')
-  await pm.start({ name: 'burst', script: PRINTER, args: ['stopburst', '2000'], log, stopTimeout: 10000 })
-  await sleep(1000) // let it register onstopping (a process start is slower under Wine)
+  await startReady(pm, { name: 'burst', script: path.join(__dirname, 'fixtures', 'burst.js'), args: ['2000'], log, stopTimeout: 10000 })
   await pm.stop('burst')
   const lines = readLines(log)
   assert.strictEqual(lines.length, 2000)

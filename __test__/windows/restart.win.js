@@ -40,10 +40,11 @@ test('crashes restart after the delays in restartAt, the last one repeating', as
   const want = [0, 100, 300, 600, 600]
   const got = measuredDelays(events).slice(0, 5)
   // The delay is timed by the supervisor from the exit it saw to the start it recorded, which
-  // includes the spawn; under Wine (on a busy machine) a CreateProcess of node.exe took 50-200
-  // ms, hence a wider upper bound than on Linux. The lower bound is what the schedule promises.
+  // includes the spawn; under Wine on a busy machine a CreateProcess of node.exe took 50-300 ms,
+  // hence a much wider upper bound than on Linux (where the same scheduler is timed tightly).
+  // The lower bound is what the schedule promises.
   got.forEach((d, i) => {
-    assert.ok(d >= want[i] - 1 && d <= want[i] + 250, `restart ${i + 1}: waited ${d.toFixed(1)} ms, wanted ${want[i]} (all: ${got.map((x) => x.toFixed(1))})`)
+    assert.ok(d >= want[i] - 1 && d <= want[i] + 500, `restart ${i + 1}: waited ${d.toFixed(1)} ms, wanted ${want[i]} (all: ${got.map((x) => x.toFixed(1))})`)
   })
   assert.deepStrictEqual(events.of('restart').slice(0, 5).map((e) => [e.attempt, e.delay]), [[1, 0], [2, 100], [3, 300], [4, 600], [5, 600]])
   assert.ok(events.of('exit').every((e) => e.code === 1 && e.signal === null && e.requested === false))
