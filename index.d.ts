@@ -1,6 +1,22 @@
 // Type definitions for elife/pm: `require('elife/pm')` / `import pm from 'elife/pm'`.
+// pm.d.ts re-exports this file for resolvers that ignore package.json "exports" (TypeScript's
+// `node10` resolution, what `module: commonjs` gives).
 
-/** Options of {@link start}. Unknown keys are an error that names the nearest known one. */
+/**
+ * Options of {@link start}. Unknown keys are an error that names the nearest known one.
+ *
+ * Options are plain data, read the way `JSON.stringify` would but stricter: only own,
+ * enumerable, string-keyed properties of plain objects (prototype `Object.prototype` or `null`)
+ * and arrays by index are read, so a polluted `Object.prototype` never becomes an option and an
+ * own `__proto__` key (from `JSON.parse`) is an unknown option. A top-level `undefined` means
+ * "not given". Anything else is a `TypeError` that names the option's path and what it got:
+ * a cycle, nesting deeper than 8 levels, `NaN` or `±Infinity`, a function, symbol, bigint or
+ * `undefined` inside a value, a getter, a hole in an array (other properties of an array are
+ * ignored), a class instance, `Map`, `Date`, `Buffer` or `Proxy`
+ * (`pm.start: option "restartAt[2]" must be a finite number, got NaN`). Targets of
+ * {@link stop} and {@link restart} and the options of {@link configure} are read the same way.
+ * No string may contain a NUL character (no path, argument or variable can hold one).
+ */
 export interface StartOptions {
   /**
    * The file to run (required). Relative paths resolve against `cwd`. `.js`, `.cjs` and `.mjs`
@@ -31,11 +47,14 @@ export interface StartOptions {
    * path under `app.asar.unpacked` when that exists, else to the directory holding the archive.
    */
   cwd?: string
-  /** Variables merged over the main process's environment (values must be strings). Default: `{}`. */
+  /**
+   * Variables merged over the main process's environment: values must be strings, names must
+   * be non-empty and without `=`. Default: `{}`.
+   */
   env?: Record<string, string>
   /**
-   * ms between the polite stop request and SIGKILL to the service's whole process group.
-   * Default: `200`.
+   * ms between the polite stop request and SIGKILL to the service's whole process group,
+   * at most `86400000` (24 hours). Default: `200`.
    */
   stopTimeout?: number
   /**
@@ -45,7 +64,12 @@ export interface StartOptions {
    * directories are created. Several services may share one file: their lines never tear or
    * interleave, and each one's lines keep their order. A line over 64 KiB is written in pieces
    * of 64 KiB. Everything printed before an exit is in the file before `stop()` resolves.
-   * A file that cannot be written is reported as an `'error'` event and the lines go to stderr.
+   * A file that cannot be opened, or a path that is not a regular file (a FIFO, a directory, a
+   * device: pm never blocks on opening one), is reported as an `'error'` event and the lines go
+   * to stderr. If the file or its directory is removed while services write, it is created
+   * again and the next lines go there. Lines that cannot be written (a full disk) are reported
+   * once as an `'error'` event with a count, and again with the total once writing works again;
+   * the file never ends inside a line.
    * Default: none (lines go to the main process's stdout and stderr, prefixed the same way).
    */
   log?: string
@@ -61,24 +85,30 @@ export interface StartOptions {
    * `x.log.1` (the newest), `x.log.1` to `x.log.2`, and so on, and a fresh `x.log` is opened.
    * Lines are never split across files. Only files past `logKeep` are deleted, so rotation is
    * off unless asked for: pm loses no line by default. `0` means off. When services share a
-   * file, the settings of the first one to open it apply. Default: `0` (never rotate).
+   * file, the settings of the first one to open it apply. `0` or at least `4096`.
+   * Default: `0` (never rotate).
    */
   logMaxSize?: number
-  /** With `logMaxSize`: how many rotated files to keep (`x.log.1` … `x.log.N`). Default: `5`. */
+  /**
+   * With `logMaxSize`: how many rotated files to keep (`x.log.1` … `x.log.N`), at most `1000`.
+   * Default: `5`.
+   */
   logKeep?: number
   /**
    * Delays in ms before restarting after a crash: the n-th crash in a row waits `restartAt[n-1]`,
-   * the last delay repeats. `[]` turns restarts off. A crash is any exit pm did not ask for.
+   * the last delay repeats (each at most `86400000`, 24 hours). `[]` turns restarts off. A crash
+   * is any exit pm did not ask for.
    * Default: `[0, 100, 500, 1000, 10000, 30000, 60000, 300000, 900000]`.
    */
   restartAt?: number[]
   /**
-   * ms a process must have run for its crash to count as a first crash again.
-   * Default: `1800000` (30 minutes).
+   * ms a process must have run for its crash to count as a first crash again, at most
+   * `86400000` (24 hours). Default: `1800000` (30 minutes).
    */
   restartOk?: number
 }
 
+/** Options of {@link configure}. */
 export interface ConfigureOptions {
   /**
    * Where pm records the services it runs, so that the next start of the same app can end what
@@ -95,9 +125,21 @@ export function configure(options: ConfigureOptions): void
 /** Selects processes by name: `'name'` or `{ name: 'name' }`. */
 export type Target = string | { name: string }
 
+/**
+ * Where a managed process is in its life:
+ * - `'starting'`: being spawned;
+ * - `'running'`: its process runs;
+ * - `'backoff'`: it crashed and waits for its restart (see `nextStartAt`);
+ * - `'stopping'`: pm asked it to stop and waits for it to exit;
+ * - `'stopped'`: it is over: pm stopped it (what `stop()` resolves with), or it exited and will
+ *   not restart;
+ * - `'errored'`: its process could not be spawned again (see `error`).
+ */
 export type ProcessState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'errored'
 
+/** How the last process of a managed service ended. */
 export interface LastExit {
+  /** The pid the process had. */
   pid: number
   /** Exit code, or null when a signal ended it. */
   code: number | null
@@ -111,16 +153,19 @@ export interface LastExit {
 export interface ProcessInfo {
   /** Unique per start; a restart gets a new id. */
   id: number
+  /** The `name` given to {@link start}, or null when it had none. */
   name: string | null
   /** The absolute script path. */
   script: string
   /** null while no process runs (starting, backoff, stopped, errored). */
   pid: number | null
+  /** Where it is in its life: see {@link ProcessState}. */
   state: ProcessState
   /** When the current or last process was spawned, in ms since the Unix epoch. */
   startedAt: number | null
   /** Crash restarts so far. */
   restarts: number
+  /** How its last process ended, or null while none has exited yet. */
   lastExit: LastExit | null
   /** While in backoff: when the next start is due, in ms since the Unix epoch. */
   nextStartAt: number | null
@@ -128,51 +173,114 @@ export interface ProcessInfo {
   error: string | null
 }
 
-/** Starts one process; resolves with its info once it is spawned. Throws at once on bad options. */
+/**
+ * Starts one process; resolves with its info once it is spawned. Throws at once on bad options;
+ * rejects when the first spawn fails (a crash after that is restarted, not an error).
+ *
+ * **Call order.** Every call acts on the services as they are when it is made, in the order
+ * the calls are made, whatever their promises do later: `start()` registers the service at
+ * once; `stop()`/`stopall()` take what they stop out of {@link list} at once, so a `start()`
+ * of the same name right after a `stop()` is not affected by it; `restart()` puts each new
+ * process in place of its old self at once (it spawns once the old one is gone), so a second
+ * `restart()` of the same name before that joins the first instead of starting another, and
+ * a `stop()` meanwhile stops the new one too: once both settle, nothing of that name runs.
+ */
 export function start(options: StartOptions): Promise<ProcessInfo>
 /**
  * Stops every process with this name, in parallel: the polite request (the service's
  * `onstopping` runs, or SIGTERM if it has none), then SIGKILL to its process group after
- * `stopTimeout`. Resolves once all have exited and their output is written, with their final
- * info. A name that matches nothing resolves to `[]`.
+ * `stopTimeout`. They leave {@link list} at once; the promise resolves once all have exited
+ * and their output is written, with their final info. A name that matches nothing resolves
+ * to `[]`. Only processes started before the call are affected.
  */
 export function stop(target: Target): Promise<ProcessInfo[]>
-/** Stops, then starts again, every process with this name; old and new never overlap. */
+/**
+ * Replaces every process with this name by a new one with the same options; each new one
+ * spawns only once its old self has exited (they never overlap, so a port is free again).
+ * Resolves with the new processes' info once they spawned. A restart of a name whose
+ * restart is still waiting joins it. If the new process is stopped before it could spawn,
+ * its info says `'stopped'`.
+ */
 export function restart(target: Target): Promise<ProcessInfo[]>
-/** Stops every process, named or not. */
+/**
+ * Stops every process, named or not, including those already stopping; resolves once all
+ * are gone. Processes started after the call are not affected.
+ */
 export function stopall(): Promise<ProcessInfo[]>
-/** One entry per managed process. Stopped processes leave the list. */
+/**
+ * One entry per process pm manages, in start order: from `start()` until a `stop()` or
+ * `stopall()` that reaches it. A process that ended on its own (restarts off, or a failed
+ * start) stays listed as `'stopped'` or `'errored'` until then.
+ */
 export function list(): ProcessInfo[]
 
+/** What every event but `'log'` carries: which managed process it is about. */
 export interface EventBase {
+  /** The process's id, as in {@link ProcessInfo.id}. */
   id: number
+  /** Its `name`, or null when it has none. */
   name: string | null
 }
-export interface StartEvent extends EventBase { pid: number }
-export interface ExitEvent extends EventBase {
+/** `'start'`: a process was spawned (at the first start, and at each restart). */
+export interface StartEvent extends EventBase {
+  /** The new process's pid. */
   pid: number
+}
+/** `'exit'`: a process exited, whether pm asked it to or not (then it is a crash). */
+export interface ExitEvent extends EventBase {
+  /** The pid of the process that exited. */
+  pid: number
+  /** Its exit code, or null when a signal ended it. */
   code: number | null
+  /** The signal that ended it (`'SIGKILL'`, `'SIGTERM'`, ...), or null when it exited by itself. */
   signal: string | null
   /** true when pm asked the process to stop. */
   requested: boolean
+  /**
+   * true when pm SIGKILLed the process group at the end of its grace period (`stopTimeout`):
+   * the service did not finish stopping in time. A process warning names the service and the
+   * grace period it overran.
+   */
+  killed?: boolean
 }
+/** `'restart'`: a crashed process will be started again after `delay` ms. */
 export interface RestartEvent extends EventBase {
   /** 1 for the first restart after a crash, counting up while it keeps crashing. */
   attempt: number
   /** ms until the restart. */
   delay: number
 }
-export interface StopEvent extends EventBase { pid: number | null }
-export interface ErrorEvent extends EventBase { message: string }
+/** `'stop'`: pm stopped a process for good; it is no longer managed. */
+export interface StopEvent extends EventBase {
+  /** The pid of its last process, or null when none was running (in backoff, errored). */
+  pid: number | null
+}
+/**
+ * `'error'`: something the app should hear of, such as a failed respawn or an unwritable log.
+ * A log file's own faults (lines lost on a full disk, and the recovery with how many were lost;
+ * a removed log that cannot be created again; a failed rotation) concern every service writing
+ * to it: they carry `id: 0` and `name: null`, and the message names the file.
+ */
+export interface ErrorEvent extends EventBase {
+  /** What went wrong, in words. */
+  message: string
+}
+/** `'message'`: a service called `process.send(message)`. */
 export interface MessageEvent extends EventBase {
+  /** The pid of the process that sent it. */
   pid: number
   /** What the service passed to `process.send`. */
   message: unknown
 }
+/** One line of a service's output, in a {@link LogEvent}. */
 export interface LogLine {
+  /** The process's id, as in {@link ProcessInfo.id}. */
   id: number
+  /** Its `name`, or null when it has none. */
   name: string | null
+  /** The pid of the process that printed it. */
   pid: number
+  /** `'out'` for stdout, `'err'` for stderr. */
   stream: 'out' | 'err'
   /** The line, without its newline (and without escape codes under `stripANSI`). */
   text: string
@@ -181,27 +289,42 @@ export interface LogLine {
 }
 /** Service output, in batches about every 100 ms, gathered only while a 'log' listener exists. */
 export interface LogEvent {
+  /** The lines, in the order each process printed them. */
   lines: LogLine[]
   /** Lines left out of this batch because the main thread did not keep up (log files have them all). */
   dropped: number
 }
+/** The events of {@link on} and {@link off}, and what each listener receives. */
 export interface Events {
+  /** Service output in batches (about every 100 ms); gathered only while a listener exists. */
   log: LogEvent
+  /** A process was spawned. */
   start: StartEvent
+  /** A process exited (`requested: false` means it crashed). */
   exit: ExitEvent
+  /** A crashed process will be started again after a delay. */
   restart: RestartEvent
+  /** pm stopped a process for good. */
   stop: StopEvent
+  /** A failed respawn, an unwritable log. Unheard, it is a process warning, never a throw. */
   error: ErrorEvent
+  /** A service called `process.send`. */
   message: MessageEvent
 }
 
 /**
- * Listens for supervisor events. Unlike EventEmitter, an `'error'` nobody listens to does not
- * throw (it becomes a process warning), and a listener that throws is reported as a process
- * warning. `'log'` costs the main thread nothing until a listener is added.
+ * Listens for supervisor events: `'start'`, `'exit'`, `'restart'`, `'stop'`, `'error'`,
+ * `'message'` (a service's `process.send`) and `'log'` (service output in batches). Unlike
+ * EventEmitter, an `'error'` nobody listens to does not throw (it becomes a process warning),
+ * and a listener that throws is reported as a process warning. `'log'` costs the main thread
+ * nothing until a listener is added. Returns the module, so calls chain.
  */
-export function on<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('.')
-export function off<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('.')
+export function on<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('./index')
+/**
+ * Removes a listener added with {@link on} (the same function, for the same event). When the
+ * last `'log'` listener goes, pm stops gathering output for events. Returns the module.
+ */
+export function off<E extends keyof Events>(event: E, listener: (event: Events[E]) => void): typeof import('./index')
 
 /**
  * In the main process: runs `handler` once when the app quits, before the services are stopped;

@@ -199,7 +199,7 @@ test('bad input throws at once with a message that names the problem', () => {
   throwsWith(() => pm.start({ script: SERVICE, restartat: [0] }), /unknown option "restartat"; did you mean "restartAt"\?/)
   throwsWith(() => pm.start({ script: SERVICE, stopTimeout: -5 }), /"stopTimeout" must be a number of milliseconds/)
   throwsWith(() => pm.start({ script: SERVICE, cwd: path.join(out, 'no-such-dir') }), /cwd .* is not a directory|does not exist/)
-  throwsWith(() => pm.start({ script: SERVICE, env: { A: () => 1 } }), /options must be plain data/)
+  throwsWith(() => pm.start({ script: SERVICE, env: { A: () => 1 } }), /option "env\.A" must be plain data .*got a function/)
   throwsWith(() => pm.stop(), /pm\.stop: expected a name or \{ name \}/)
   throwsWith(() => pm.restart(3), /pm\.restart: expected a name or \{ name \}/)
   throwsWith(() => pm.on('exitt', () => {}), /unknown event "exitt"/)

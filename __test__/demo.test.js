@@ -2,7 +2,8 @@
 // The demo end to end: `node scripts/demo.js --smoke --screenshot <tmp>/demo.png` packs this
 // package with npm pack, installs it into the demo app, packs that into app.asar and runs it on
 // a real Electron 9.4.1 (under xvfb-run without a DISPLAY) until every service has shown that
-// it works. Checks: exit 0, a real PNG of the window, and nothing left running.
+// it works. Checks: exit 0, a real PNG of the window, nothing left running, and the services'
+// logs still where the demo said they are.
 //
 // Needs Electron (scripts/electron-path.js finds or downloads it) and xvfb-run or a DISPLAY:
 // without them the demo, and so this test, fails; it never skips.
@@ -24,7 +25,7 @@ const GONE_WITHIN = 3000
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'elife-pm-demo-test-'))
 let child = null
-let reported = { pids: [], staging: null }
+let reported = { pids: [], staging: null, logs: null }
 
 /** Every live process whose command line names the staging directory: Electron, its services. */
 function stagingProcesses (staging) {
@@ -100,6 +101,8 @@ after(() => {
     try { process.kill(pid, 'SIGKILL') } catch (e) {}
   }
   if (reported.staging) fs.rmSync(reported.staging, { recursive: true, force: true })
+  // This run's kept userData (.cache/demo-runs/<run>), whose logs the test read.
+  if (reported.logs) fs.rmSync(path.dirname(reported.logs), { recursive: true, force: true })
   fs.rmSync(tmp, { recursive: true, force: true })
 })
 
@@ -109,9 +112,11 @@ test('npm run demo -- --smoke: every service works, the window is saved as a PNG
 
   const staging = /^demo\.js: staging (\S+)$/m.exec(r.stdout)
   const pids = /^demo: service pids: ([\d ]+)$/m.exec(r.stdout)
+  const logs = /^demo\.js: the services' logs are kept in (\S+)$/m.exec(r.stdout)
   reported = {
     staging: staging ? staging[1] : null,
-    pids: pids ? pids[1].trim().split(/\s+/).map(Number) : []
+    pids: pids ? pids[1].trim().split(/\s+/).map(Number) : [],
+    logs: logs && path.isAbsolute(logs[1]) && logs[1].includes(`${path.sep}demo-runs${path.sep}`) ? logs[1] : null
   }
   // Before anything else, while it still means something: what is left running?
   const left = await leftovers(reported.pids, reported.staging)
@@ -133,6 +138,15 @@ test('npm run demo -- --smoke: every service works, the window is saved as a PNG
   assert.ok(reported.pids.length >= 6, `the demo should print the pids of every service it ran\n${why}`)
   assert.deepEqual(left, [], 'processes left behind after the demo exited\n' + why)
   assert.equal(fs.existsSync(reported.staging), false, `the staging directory ${reported.staging} should be gone`)
+
+  // The logs the app pointed at (console and footer) are still there, with every service's lines.
+  assert.ok(reported.logs, 'the demo should say where the services\' logs are kept\n' + why)
+  const appSaid = /^demo: .*; logs in (\S+)$/m.exec(r.stdout)
+  assert.equal(appSaid && appSaid[1], reported.logs, 'the app and demo.js should name the same logs directory\n' + why)
+  for (const name of ['api', 'hello', 'flaky', 'chatty']) {
+    const file = path.join(reported.logs, name + '.log')
+    assert.ok(fs.existsSync(file) && fs.statSync(file).size > 0, `${file} should be kept, with lines in it`)
+  }
 
   assert.ok(fs.existsSync(png), `no screenshot at ${png}\n` + why)
   const buf = fs.readFileSync(png)

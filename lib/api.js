@@ -8,6 +8,7 @@
 const fs = require('fs')
 
 const native = require('./native')
+const plainData = require('./plain-data')
 const events = require('./events')
 const keepAlive = require('./keep-alive')
 const quit = require('./quit')
@@ -24,16 +25,6 @@ function readable (p) {
   }
 }
 
-// Top-level `undefined` values (`{ name: maybeName }`) mean "not given".
-function definedOnly (options) {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) return options
-  const out = {}
-  Object.keys(options).forEach(function (k) {
-    if (options[k] !== undefined) out[k] = options[k]
-  })
-  return out
-}
-
 function beforeFirstStart () {
   quit.install()
   stateDir.useOnce()
@@ -41,7 +32,7 @@ function beforeFirstStart () {
 
 function start (options) {
   beforeFirstStart()
-  const started = native.start(definedOnly(options), readable, pythonHelper.helperDir)
+  const started = native.start(plainData('pm.start', options), readable, pythonHelper.helperDir)
   keepAlive.update()
   return keepAlive.afterSettled(started)
 }
@@ -51,12 +42,12 @@ function target (t) {
 }
 
 function stop (t) {
-  return keepAlive.afterSettled(native.stop(target(t)))
+  return keepAlive.afterSettled(native.stop(plainData('pm.stop', target(t), 'target')))
 }
 
 function restart (t) {
   beforeFirstStart()
-  const restarted = native.restart(target(t))
+  const restarted = native.restart(plainData('pm.restart', target(t), 'target'))
   keepAlive.update()
   return keepAlive.afterSettled(restarted)
 }

@@ -1,6 +1,6 @@
 'use strict'
 // The state directory: where pm records the services it runs, so that the next start of the
-// same app can end what a killed run left behind (src/run_record.rs does the work, on pm's own
+// same app can end what a killed run left behind (src/leftovers does the work, on pm's own
 // thread). Node 12 syntax only.
 
 const fs = require('fs')
@@ -8,6 +8,7 @@ const os = require('os')
 const path = require('path')
 const crypto = require('crypto')
 const native = require('./native')
+const plainData = require('./plain-data')
 
 let stateDir = null
 let used = false
@@ -27,6 +28,7 @@ function defaultStateDir () {
 }
 
 function configure (options) {
+  options = plainData('pm.configure', options)
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError('pm.configure: expected an object such as { stateDir }')
   }

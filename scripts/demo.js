@@ -8,28 +8,33 @@
 //                                                  save the window as a PNG, quit; exit 0 or 1
 //   options: --keep (keep the staging directory)
 //
-// Steps: build the addon if it is missing; `npm pack` this package; install the tarball into a
+// Steps: set up what is missing (scripts/setup.js: system packages, npm ci, the addon, Electron);
+// `npm pack` this package; install the tarball into a
 // staging copy of examples/demo (so a broken "files" list breaks the demo too); pack that into
 // <staging>/resources/app.asar with *.node and *.py unpacked; run Electron on the archive
 // (under `xvfb-run -a` when there is no DISPLAY); exit with Electron's code.
 //
-// The staging directory is removed at the end; after a failed run it is kept (its user-data/
-// logs hold every service's log) and its path printed.
+// The staging directory is removed at the end (kept after a failed run, its path printed). A
+// smoke run's userData (the services' logs, pm's state) is kept in .cache/demo-runs/<run>/,
+// the newest RUNS_KEPT runs; the window's footer and the last line printed say where.
 
 const childProcess = require('child_process')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
 
-const { electronPath } = require('./electron-path')
+// Node's own modules and our scripts only up here: setup() installs the devDependencies.
+const { setup, ADDON } = require('./setup')
 
 const ROOT = path.join(__dirname, '..')
 const APP_SRC = path.join(ROOT, 'examples', 'demo')
-const ADDON = 'pm.linux-x64-gnu.node'
 /** What the archive leaves outside: the addon (Node cannot load it from inside) and Python. */
 const UNPACK = '{*.node,*.py}'
 /** Kill Electron if it is still running after this long in a smoke run (it has its own 60 s). */
 const SMOKE_KILL_AFTER = 120000
+/** Smoke runs whose userData (logs) is kept, newest first. */
+const RUNS_DIR = path.join(ROOT, '.cache', 'demo-runs')
+const RUNS_KEPT = 5
 
 const t0 = Date.now()
 
@@ -77,18 +82,7 @@ function run (cmd, args, options) {
   return r.stdout
 }
 
-// ---- 1. the addon --------------------------------------------------------------------------
-
-function ensureAddon () {
-  if (fs.existsSync(path.join(ROOT, ADDON))) return
-  say(`${ADDON} is missing: npm run build`)
-  const r = childProcess.spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
-  if (r.status !== 0 || !fs.existsSync(path.join(ROOT, ADDON))) {
-    throw new Error(`npm run build failed (exit ${r.status}); the demo needs ${ADDON}`)
-  }
-}
-
-// ---- 2. the package, as published ------------------------------------------------------------
+// ---- 1. the package, as published ------------------------------------------------------------
 
 function packPackage (dir) {
   fs.mkdirSync(dir, { recursive: true })
@@ -104,7 +98,7 @@ function packPackage (dir) {
   return { tgz, files: info.files.map((f) => f.path), size: info.size }
 }
 
-// ---- 3. the app, staged and packed ----------------------------------------------------------
+// ---- 2. the app, staged and packed ----------------------------------------------------------
 
 function stageApp (appDir, tgz) {
   fs.cpSync(APP_SRC, appDir, {
@@ -128,13 +122,24 @@ function stageApp (appDir, tgz) {
 
 async function packApp (appDir, resources) {
   fs.mkdirSync(resources, { recursive: true })
-  const asar = await import('@electron/asar')
+  const asar = require('@electron/asar')
   const archive = path.join(resources, 'app.asar')
   await asar.createPackageWithOptions(appDir, archive, { unpack: UNPACK })
   return archive
 }
 
-// ---- 4. Electron ------------------------------------------------------------------------------
+/** A fresh userData directory for a smoke run, under RUNS_DIR; older runs past RUNS_KEPT go. */
+function smokeUserData () {
+  fs.mkdirSync(RUNS_DIR, { recursive: true })
+  const name = new Date().toISOString().replace(/[:.]/g, '-') + '-' + process.pid
+  const dir = path.join(RUNS_DIR, name)
+  fs.mkdirSync(dir)
+  const runs = fs.readdirSync(RUNS_DIR).sort().reverse()
+  for (const old of runs.slice(RUNS_KEPT)) fs.rmSync(path.join(RUNS_DIR, old), { recursive: true, force: true })
+  return dir
+}
+
+// ---- 3. Electron ------------------------------------------------------------------------------
 
 // The environment Electron starts with: ours, minus what would change how it runs.
 function electronEnv (extra) {
@@ -211,14 +216,14 @@ function askToQuit () {
 
 async function main () {
   const opts = parseArgs(process.argv.slice(2))
-  ensureAddon()
-  const electron = electronPath()
+  const { electron } = setup()
   if (!process.env.DISPLAY) checkXvfbRun()
 
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'elife-demo-'))
   say(`staging ${staging}`)
   let keep = opts.keep
   let code = 1
+  let userData = null
   try {
     const pack = packPackage(path.join(staging, 'pack'))
     say(`packed ${path.basename(pack.tgz)} (${pack.files.length} files, ${Math.round(pack.size / 1024)} kB)`)
@@ -230,8 +235,9 @@ async function main () {
     const appArgs = []
     if (opts.smoke) appArgs.push('--smoke')
     if (opts.screenshot) appArgs.push('--screenshot', opts.screenshot)
-    // Smoke runs keep their userData (logs, pm's state) in the staging directory.
-    const env = electronEnv(opts.smoke ? { ELIFE_DEMO_USER_DATA: path.join(staging, 'user-data') } : {})
+    // Smoke runs keep their userData (logs, pm's state) where it outlives the staging directory.
+    if (opts.smoke) userData = smokeUserData()
+    const env = electronEnv(userData ? { ELIFE_DEMO_USER_DATA: userData } : {})
 
     let timer = null
     if (opts.smoke) {
@@ -261,8 +267,9 @@ async function main () {
       keep = true
     }
   } finally {
-    if (keep) say(`kept ${staging}` + (opts.smoke ? ` (the services' logs are in ${path.join(staging, 'user-data', 'logs')})` : ''))
+    if (keep) say(`kept ${staging}`)
     else fs.rmSync(staging, { recursive: true, force: true })
+    if (userData) say(`the services' logs are kept in ${path.join(userData, 'logs')}`)
   }
   return code
 }

@@ -3,6 +3,7 @@
 # only those missing. Runs `apt-get update` only when something must be installed.
 #
 #   scripts/install-system-deps.sh          (as root, or with sudo available)
+#   scripts/install-system-deps.sh --check  only look: prints what is missing, exit 3 if anything
 #
 # Exits non-zero on failure. Quiet unless it installs something or fails.
 set -euo pipefail
@@ -32,13 +33,20 @@ has_candidate() {
   [ -n "$c" ] && [ "$c" != "(none)" ]
 }
 
+CHECK_ONLY=
+case "${1:-}" in
+  --check) CHECK_ONLY=1 ;;
+  "") ;;
+  *) log "unknown argument: $1 (usage: install-system-deps.sh [--check])"; exit 1 ;;
+esac
+
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   log "dpkg/apt-get not found: this script supports Debian and Ubuntu only"
   exit 1
 fi
 
 SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
+if [ -z "$CHECK_ONLY" ] && [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then
     SUDO=(sudo -n)
   else
@@ -62,6 +70,10 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
+fi
+if [ -n "$CHECK_ONLY" ]; then
+  printf '%s\n' "${missing[@]}"
+  exit 3
 fi
 
 log "missing: ${missing[*]}; running apt-get update"

@@ -21,10 +21,10 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::events::Event;
-use crate::launch::Host;
-use crate::options::{self, OptionError};
-use crate::process::DRAIN_LIMIT;
 use crate::runtime;
+use crate::service::instance::DRAIN_LIMIT;
+use crate::start::launch::Host;
+use crate::start::options::{self, OptionError};
 use crate::start::{self, OsProbe};
 use crate::supervisor::Supervisor;
 
@@ -120,6 +120,7 @@ pub fn init(env: Env, exec_path: String, on_event: Function<Value, ()>) -> Resul
             Ok(ctx.value)
         })?;
     *EVENTS.write().unwrap_or_else(|e| e.into_inner()) = Some(callback);
+    crate::start::electron_fuse::prefetch(Path::new(&exec_path));
     // Created here, on the JS thread: the spawner thread inherits its normal priority.
     let sup = Supervisor::new(
         Host {

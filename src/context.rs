@@ -9,16 +9,16 @@ use tokio::sync::watch;
 
 use crate::events::{Event, EventSink};
 use crate::keep_alive::KeepAlive;
-use crate::launch::Host;
-use crate::log_tap::LogTap;
-use crate::log_writer::LogWriters;
+use crate::leftovers::RunRecord;
+use crate::logs::tap::LogTap;
+use crate::logs::writer::LogWriters;
 use crate::os::Spawner;
-use crate::run_record::RunRecord;
 use crate::service::Entry;
+use crate::start::launch::Host;
 
 /// Service messages queued for JS at most; past this, pm stops reading the channels until JS
 /// catches up.
-pub const MAX_PENDING_MESSAGES: usize = 1024;
+pub const MAX_PENDING_MESSAGES: usize = 256;
 
 pub struct Context {
     pub host: Host,

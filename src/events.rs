@@ -53,7 +53,7 @@ pub enum Event {
     },
     /// Service output, in batches, while someone listens for `'log'` events.
     Log {
-        lines: Vec<crate::log_tap::TapLine>,
+        lines: Vec<crate::logs::tap::TapLine>,
         /// Lines left out of this batch because JS did not keep up (the log has them all).
         dropped: u64,
     },

@@ -16,10 +16,10 @@ use tokio::runtime::Handle;
 
 use crate::context::Context;
 use crate::events::EventSink;
-use crate::launch::{Host, Launch};
-use crate::lifecycle::Info;
-use crate::options::{StartSpec, Target};
+use crate::service::lifecycle::Info;
 use crate::service::{self, Entry, Outcome};
+use crate::start::launch::{Host, Launch};
+use crate::start::options::{StartSpec, Target};
 
 pub struct Supervisor {
     ctx: Arc<Context>,
@@ -33,8 +33,10 @@ impl Supervisor {
     /// Call from a thread at the app's normal priority: the spawner thread inherits it.
     pub fn new(host: Host, events: EventSink, rt: Handle) -> std::io::Result<Arc<Self>> {
         let spawner = crate::os::Spawner::new(rt.clone())?;
+        let ctx = Arc::new(Context::new(host, events, spawner));
+        ctx.logs.report_to(&ctx);
         Ok(Arc::new(Supervisor {
-            ctx: Arc::new(Context::new(host, events, spawner)),
+            ctx,
             registry: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             rt,
@@ -163,7 +165,7 @@ impl Supervisor {
         let sweeping = std::thread::Builder::new()
             .name("elife-pm-sweep".into())
             .spawn(move || {
-                let killed = crate::run_record::sweep(&dir);
+                let killed = crate::leftovers::sweep(&dir);
                 ctx.end_sweep();
                 done(killed);
             });

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use elife_pm::events::Event;
-use elife_pm::launch::Host;
-use elife_pm::options::Target;
+use elife_pm::start::launch::Host;
+use elife_pm::start::options::Target;
 use elife_pm::start::{prepare, OsProbe};
 use elife_pm::supervisor::Supervisor;
 
 fn node() -> PathBuf {
     let path = std::env::var("PATH").unwrap_or_default();
-    elife_pm::which::find("node", Some(&path), Path::new("/"), &|p| p.is_file())
+    elife_pm::start::which::find("node", Some(&path), Path::new("/"), &|p| p.is_file())
         .expect("node on PATH")
 }
 
@@ -49,7 +49,7 @@ fn supervisor(events: Arc<Mutex<Vec<Event>>>) -> (Arc<Supervisor>, tokio::runtim
 fn start(
     sup: &Supervisor,
     options: serde_json::Value,
-) -> impl std::future::Future<Output = Result<elife_pm::lifecycle::Info, String>> {
+) -> impl std::future::Future<Output = Result<elife_pm::service::lifecycle::Info, String>> {
     let probe = OsProbe {
         readable_by_node: &|p| p.is_file(),
         python_helper: &|| None,
@@ -93,7 +93,7 @@ fn the_ended_marker_follows_the_last_event_and_stops_act_on_what_existed() {
         );
         assert!(sup.busy(), "the second idle one runs");
         sup.stop(None).await;
-        assert_eq!(second.state, elife_pm::lifecycle::State::Running);
+        assert_eq!(second.state, elife_pm::service::lifecycle::State::Running);
     });
     assert!(!sup.busy(), "everything is over");
     let seen = events.lock().unwrap().clone();

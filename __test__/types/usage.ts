@@ -1,22 +1,32 @@
-// Compiled with `tsc --noEmit` against index.d.ts: the documented usage must type-check, and
-// misuse must not (each @ts-expect-error fails the build if the line compiles).
-import * as pm from 'elife/pm'
-import type { ProcessInfo, ExitEvent } from 'elife/pm'
+// What an app writes, checked by __test__/package-types.test.js with `tsc --strict` against the
+// package installed from its `npm pack` tarball, under each TypeScript module setting. The test
+// swaps the import line below for each import style (`import pm = require('elife/pm')`,
+// `import pm from 'elife/pm'`, `import * as pm from 'elife/pm'`). Misuse must not compile: an expect-error line below that
+// compiles fails the check (so types that resolved to `any` fail too).
+import pm from 'elife/pm'
+import type { ProcessInfo, ExitEvent, LogLine } from 'elife/pm'
 
-async function main(): Promise<void> {
+// No @types/node: the package's types must not need them.
+declare function show(...values: unknown[]): void
+
+export async function main(): Promise<void> {
   pm.configure({ stateDir: '/tmp/my-app-state' })
   await pm.start({ script: 'worker.py', interpreter: 'python3' })
-  pm.on('log', (batch) => batch.lines.forEach((l) => console.log(l.name, l.stream, l.text)))
+  pm.on('log', (batch) => batch.lines.forEach((l: LogLine) => show(l.name, l.stream, l.text)))
   const info: ProcessInfo = await pm.start({
     name: 'service1',
-    script: 'index.js',
-    cwd: './services/first',
-    log: 'logs/service1.log',
+    script: '/opt/app/services/first/index.js',
+    cwd: '/opt/app/services/first',
+    log: '/var/log/app/service1.log',
     restartAt: [0, 100, 500],
     restartOk: 60_000,
     stopTimeout: 500,
     args: ['--port', '8080'],
     env: { NODE_ENV: 'production' },
+    logFormat: 'json',
+    stripANSI: true,
+    logMaxSize: 10 * 1024 * 1024,
+    logKeep: 3,
   })
   const pid: number | null = info.pid
   await pm.stop({ name: 'service1' })
@@ -25,11 +35,13 @@ async function main(): Promise<void> {
   await pm.stopall()
   pm.onstopping(() => { /* close servers, flush data */ })
   pm.onstopping(async () => {})
-  pm.on('exit', (e: ExitEvent) => console.log(e.code, e.signal, e.requested))
-  pm.on('restart', (e) => console.log(e.attempt, e.delay)).on('error', (e) => console.log(e.message))
-  pm.off('message', (e) => console.log(e.message))
+  pm.on('exit', (e: ExitEvent) => show(e.code, e.signal, e.requested, e.killed === true))
+  pm.on('restart', (e) => show(e.attempt, e.delay)).on('error', (e) => show(e.message))
+  const onMessage = (e: { message: unknown }): void => show(e.message)
+  pm.on('message', onMessage)
+  pm.off('message', onMessage)
   const states = pm.list().map((p) => p.state)
-  console.log(pid, restarted, states)
+  show(pid, restarted, states)
 
   // @ts-expect-error script is required
   await pm.start({ name: 'x' })
@@ -43,5 +55,7 @@ async function main(): Promise<void> {
   pm.on('exited', () => {})
   // @ts-expect-error unknown configure option
   pm.configure({ statedir: 'x' })
+  // @ts-expect-error a state that does not exist
+  const s: ProcessInfo['state'] = 'crashed'
+  show(s)
 }
-void main()

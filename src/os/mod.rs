@@ -36,21 +36,19 @@ mod windows;
 #[cfg(unix)]
 pub(crate) use unix::{
     channel::Channel,
-    fs, priority,
+    fs, log_file, priority,
     process::{Killer, Process},
     procinfo,
     spawner::Spawner,
-    stdio,
 };
 
 #[cfg(windows)]
 pub(crate) use windows::{
     channel::Channel,
-    fs, priority,
+    fs, log_file, priority,
     process::{Killer, Process},
     procinfo,
     spawner::Spawner,
-    stdio,
 };
 
 #[cfg(not(any(unix, windows)))]

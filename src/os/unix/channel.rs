@@ -1,6 +1,6 @@
 //! The parent's end of a service's Node IPC channel: a Unix stream socketpair whose other end
 //! the child gets as fd 3 with `NODE_CHANNEL_FD=3`, as `child_process.fork` sets it up. The
-//! framing is in `ipc.rs`.
+//! framing is in `service::ipc`.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

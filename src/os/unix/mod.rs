@@ -2,10 +2,10 @@
 
 pub mod channel;
 pub mod fs;
+pub mod log_file;
 pub mod priority;
 pub mod process;
 pub mod procinfo;
 pub mod signals;
 pub mod spawn;
 pub mod spawner;
-pub mod stdio;

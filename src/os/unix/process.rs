@@ -9,23 +9,34 @@ use tokio::process::Child;
 use super::signals;
 use crate::os::Exit;
 
+/// A process pm started. Dropped before it was reaped (a spawn cancelled at the last moment,
+/// a task that panicked), it takes its whole process group with it: nothing pm starts is
+/// left running unobserved.
 pub struct Process {
     child: Child,
     pid: u32,
+    reaped: bool,
 }
 
 impl Process {
     pub(crate) fn new(child: Child, pid: u32) -> Self {
-        Process { child, pid }
+        Process {
+            child,
+            pid,
+            reaped: false,
+        }
     }
 
     /// Resolves once the process exited, reaping it. Cancel-safe.
     pub async fn wait(&mut self) -> Exit {
         match self.child.wait().await {
-            Ok(status) => Exit {
-                code: status.code(),
-                signal: status.signal().map(signals::name),
-            },
+            Ok(status) => {
+                self.reaped = true;
+                Exit {
+                    code: status.code(),
+                    signal: status.signal().map(signals::name),
+                }
+            }
             // Only if the pidfd could not be polled: treat as gone.
             Err(_) => Exit {
                 code: None,
@@ -41,6 +52,14 @@ impl Process {
 
     pub fn killer(&self) -> Killer {
         Killer { pgid: self.pid }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if !self.reaped {
+            self.killer().kill_tree();
+        }
     }
 }
 

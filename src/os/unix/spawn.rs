@@ -10,7 +10,7 @@ use tokio::process::{ChildStderr, ChildStdout, Command};
 
 use super::channel::{self, Channel};
 use super::process::Process;
-use crate::launch::Launch;
+use crate::start::launch::Launch;
 
 pub struct Spawned {
     pub process: Process,

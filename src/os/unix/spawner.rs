@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::spawn::{spawn, Spawned};
-use crate::launch::Launch;
+use crate::start::launch::Launch;
 
 struct Request {
     launch: Arc<Launch>,
@@ -37,12 +37,21 @@ impl Spawner {
                 // The pipes, the pidfd and the IPC socket register with the runtime's reactor.
                 let _runtime = rt.enter();
                 for req in rx {
-                    let _ = req.reply.send(spawn(&req.launch, &req.cwd));
+                    // Whoever asked no longer waits (the service was stopped): spawn nothing.
+                    if req.reply.is_closed() {
+                        continue;
+                    }
+                    // Stopped while it was being spawned: end it rather than orphan it.
+                    if let Err(Ok(spawned)) = req.reply.send(spawn(&req.launch, &req.cwd)) {
+                        spawned.process.killer().kill_tree();
+                    }
                 }
             })?;
         Ok(Spawner { tx })
     }
 
+    /// Spawns on the spawner thread. Dropping the future before it resolves cancels the spawn:
+    /// a request not yet taken is skipped, a process spawned meanwhile is killed.
     pub async fn spawn(&self, launch: Arc<Launch>, cwd: PathBuf) -> io::Result<Spawned> {
         let (reply, answer) = oneshot::channel();
         let gone = || io::Error::other("the elife-pm spawn thread is gone");

@@ -17,7 +17,7 @@ use super::handles::{check, owned};
 /// run; there is no execute bit.
 pub fn is_executable(path: &Path) -> bool {
     let pathext = std::env::var("PATHEXT").ok();
-    crate::which::has_pathext(path, pathext.as_deref())
+    crate::start::which::has_pathext(path, pathext.as_deref())
         && std::fs::metadata(path)
             .map(|m| m.is_file())
             .unwrap_or(false)

@@ -31,6 +31,8 @@ mod handles;
 #[cfg(windows)]
 mod job;
 #[cfg(windows)]
+pub mod log_file;
+#[cfg(windows)]
 mod pipes;
 #[cfg(windows)]
 pub mod priority;
@@ -42,5 +44,3 @@ pub mod procinfo;
 pub mod spawn;
 #[cfg(windows)]
 pub mod spawner;
-#[cfg(windows)]
-pub mod stdio;

@@ -4,6 +4,8 @@
 //! Waiting: tokio has no Windows child type for a process it did not spawn, so the handle is
 //! watched with `RegisterWaitForSingleObject` (a thread-pool wait, no thread per service); the
 //! callback flips a `watch` channel that `wait` awaits, which makes `wait` cancel-safe.
+//! Spawner cancellation needs nothing more: a `Spawned` nobody takes is dropped, and with it
+//! the process and its job.
 
 use std::ffi::c_void;
 use std::os::windows::io::{AsRawHandle, OwnedHandle};
@@ -100,6 +102,17 @@ impl Process {
     pub fn killer(&self) -> Killer {
         Killer {
             shared: self.shared.clone(),
+        }
+    }
+}
+
+/// A process dropped before it was seen to exit (a spawn whose caller stopped waiting) is ended
+/// with its job, as on Unix; the job's last handle closing would also end it, but a `Killer`
+/// may still hold one.
+impl Drop for Process {
+    fn drop(&mut self) {
+        if !*self.exited.borrow() {
+            self.shared.end(KILLED);
         }
     }
 }

@@ -30,7 +30,7 @@ use super::handles::{check, owned, wide, wide_z};
 use super::job::{Job, KILLED_EXIT_CODE};
 use super::pipes;
 use super::process::Process;
-use crate::launch::Launch;
+use crate::start::launch::Launch;
 
 /// pm's end of a service's stdout or stderr.
 pub type Output = NamedPipeServer;

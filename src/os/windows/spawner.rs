@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::spawn::{spawn, Spawned};
-use crate::launch::Launch;
+use crate::start::launch::Launch;
 
 pub struct Spawner {
     rt: tokio::runtime::Handle,

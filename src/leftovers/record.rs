@@ -1,6 +1,6 @@
 //! The record of what a main process started, kept in a small file so that the next run of the
 //! same app can end what a killed run left behind. Pure: the format, and the decision of what
-//! to end given what is alive now; the files themselves are in `run_record.rs`.
+//! to end given what is alive now; the files themselves are in `leftovers` (mod.rs).
 //!
 //! One file per main process (`run-<pid>.json` in the app's state directory). A process is
 //! identified by its pid *and* its start time, so a pid the OS has since given to an unrelated

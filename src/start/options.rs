@@ -7,13 +7,22 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::asar;
-use crate::backoff::Schedule;
-use crate::log_format::Format;
-use crate::log_writer::Rotation;
+use crate::logs::format::Format;
+use crate::logs::writer::Rotation;
+use crate::service::backoff::Schedule;
+use crate::start::asar;
 
 /// Grace period between the polite stop request and SIGKILL, when `stopTimeout` is not given.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// The longest `stopTimeout`, `restartAt` delay and `restartOk`: a day. Longer is a mistake
+/// (seconds taken for ms, or a number that means "never"), and would overflow timers.
+pub const MAX_MILLIS: f64 = 24.0 * 60.0 * 60.0 * 1000.0;
+/// The most rotated files `logKeep` may ask for: each rotation renames them all.
+pub const MAX_LOG_KEEP: u64 = 1000;
+/// The smallest `logMaxSize` other than 0: below a few lines per file, rotation would spend its
+/// time renaming.
+pub const MIN_LOG_MAX_SIZE: u64 = 4096;
 
 /// Every option `start()` accepts. An unknown key is an error that names the nearest of these.
 const KNOWN_KEYS: &[&str] = &[
@@ -125,7 +134,7 @@ impl<'a> Fields<'a> {
     fn string(&self, key: &str) -> Result<Option<&'a str>, OptionError> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
+            Some(Value::String(s)) if !s.is_empty() => no_nul(s, key).map(Some),
             Some(v) => Self::wrong(key, "a non-empty string", v),
         }
     }
@@ -197,7 +206,7 @@ pub fn parse_start(
         .ok_or_else(|| OptionError("pm.start: option \"script\" is required".into()))?;
     let args = f
         .array("args", "an array of strings", |v, at| match v {
-            Value::String(s) => Ok(s.clone()),
+            Value::String(s) => no_nul(s, at).map(str::to_string),
             other => err(format!(
                 "option \"args\" must be an array of strings; {at} is {}",
                 type_name(other)
@@ -209,7 +218,11 @@ pub fn parse_start(
         Some(Value::Object(vars)) => vars
             .iter()
             .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
+                Value::String(_) if k.is_empty() || k.contains(['=', '\0']) => err(format!(
+                    "option \"env\" has the variable name {k:?}; a name cannot be empty or \
+                     contain \"=\" or a NUL character"
+                )),
+                Value::String(s) => Ok((k.clone(), no_nul(s, &format!("env.{k}"))?.to_string())),
                 other => err(format!(
                     "option \"env\" values must be strings; env.{k} is {}",
                     type_name(other)
@@ -235,11 +248,22 @@ pub fn parse_start(
         max_size: match f.whole("logMaxSize")? {
             None => defaults.max_size,
             Some(0) => None,
+            Some(n) if n < MIN_LOG_MAX_SIZE => {
+                return err(format!(
+                    "option \"logMaxSize\" must be 0 (no rotation) or at least \
+                     {MIN_LOG_MAX_SIZE} bytes, got {n}"
+                ))
+            }
             Some(n) => Some(n),
         },
         keep: match f.whole("logKeep")? {
             None => defaults.keep,
-            Some(n) => u32::try_from(n).or_else(|_| err("option \"logKeep\" is too large"))?,
+            Some(n) if n > MAX_LOG_KEEP => {
+                return err(format!(
+                    "option \"logKeep\" must be at most {MAX_LOG_KEEP} (rotated files), got {n}"
+                ))
+            }
+            Some(n) => n as u32,
         },
     };
     let restart_at = f.array("restartAt", "an array of delays in ms", millis)?;
@@ -351,9 +375,24 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// A non-negative, finite number of milliseconds.
+/// No path, argument or environment variable can hold a NUL character.
+fn no_nul<'s>(s: &'s str, key: &str) -> Result<&'s str, OptionError> {
+    if s.contains('\0') {
+        return err(format!(
+            "option \"{key}\" contains a NUL character, which no path, argument or \
+             variable can hold: {s:?}"
+        ));
+    }
+    Ok(s)
+}
+
+/// A finite number of milliseconds, from 0 to [`MAX_MILLIS`].
 fn millis(v: &Value, key: &str) -> Result<Duration, OptionError> {
     match v.as_f64() {
+        Some(ms) if ms.is_finite() && ms > MAX_MILLIS => err(format!(
+            "option \"{key}\" must be at most {MAX_MILLIS} ms (24 hours), got {}",
+            describe(v)
+        )),
         Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Duration::from_micros((ms * 1000.0) as u64)),
         _ => err(format!(
             "option \"{key}\" must be a number of milliseconds >= 0, got {}",
@@ -491,6 +530,70 @@ mod tests {
         assert!(msg(json!({"script": "a.js", "logKeep": -1})).contains("whole number"));
         assert!(msg(json!({"script": "a.js", "stripAnsi": true}))
             .contains("did you mean \"stripANSI\""));
+    }
+
+    #[test]
+    fn numbers_are_bounded_to_what_makes_sense() {
+        let day = 24 * 60 * 60 * 1000;
+        let ok = |v: Value| parse(v).unwrap();
+        assert_eq!(
+            ok(json!({"script": "a.js", "stopTimeout": day})).stop_timeout,
+            Duration::from_millis(day)
+        );
+        let m = msg(json!({"script": "a.js", "stopTimeout": day + 1}));
+        assert!(
+            m.contains("\"stopTimeout\" must be at most 86400000 ms (24 hours), got 86400001"),
+            "{m}"
+        );
+        let m = msg(json!({"script": "a.js", "restartAt": [0, 1e20]}));
+        assert!(
+            m.contains("\"restartAt[1]\" must be at most 86400000 ms"),
+            "{m}"
+        );
+        assert!(msg(json!({"script": "a.js", "restartOk": 1e300}))
+            .contains("\"restartOk\" must be at most"));
+        assert_eq!(
+            ok(json!({"script": "a.js", "logKeep": 1000})).rotation.keep,
+            1000
+        );
+        let m = msg(json!({"script": "a.js", "logKeep": 4294967295u64}));
+        assert!(
+            m.contains("\"logKeep\" must be at most 1000 (rotated files), got 4294967295"),
+            "{m}"
+        );
+        let m = msg(json!({"script": "a.js", "logMaxSize": 100}));
+        assert!(
+            m.contains("\"logMaxSize\" must be 0 (no rotation) or at least 4096 bytes, got 100"),
+            "{m}"
+        );
+        assert_eq!(
+            ok(json!({"script": "a.js", "logMaxSize": 4096}))
+                .rotation
+                .max_size,
+            Some(4096)
+        );
+        assert_eq!(
+            ok(json!({"script": "a.js", "logMaxSize": 0}))
+                .rotation
+                .max_size,
+            None
+        );
+    }
+
+    #[test]
+    fn nul_characters_and_bad_variable_names_are_named() {
+        let m = msg(json!({"script": "a.js", "args": ["ok", "a\u{0}b"]}));
+        assert!(m.contains("\"args[1]\" contains a NUL character"), "{m}");
+        assert!(msg(json!({"script": "a.js", "env": {"A": "x\u{0}"}}))
+            .contains("\"env.A\" contains a NUL"));
+        assert!(msg(json!({"script": "a.js\u{0}"})).contains("\"script\" contains a NUL"));
+        assert!(msg(json!({"script": "a.js", "log": "/x\u{0}"})).contains("\"log\" contains a NUL"));
+        let m = msg(json!({"script": "a.js", "env": {"A=B": "x"}}));
+        assert!(
+            m.contains("variable name \"A=B\"; a name cannot be empty"),
+            "{m}"
+        );
+        assert!(msg(json!({"script": "a.js", "env": {"": "x"}})).contains("variable name \"\""));
     }
 
     #[test]

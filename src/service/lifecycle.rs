@@ -1,7 +1,7 @@
 //! The life of one service as a pure state machine: what happened to it (spawned, could not be
 //! spawned, exited, asked to stop, backoff over) → its new state, the events that report it, and
 //! what to do next. No processes, no clocks of its own beyond tokio's `Instant` (paused in
-//! tests), no I/O: `service.rs` drives it.
+//! tests), no I/O: the driver in `service` (mod.rs) runs it.
 //!
 //! Ordering rules it guarantees by construction:
 //! - every event of a step reports the state the step ends in, and the driver publishes that
@@ -14,10 +14,10 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::backoff::{Crashes, Schedule};
 use crate::clock::now_ms;
 use crate::events::Event;
 use crate::os::Exit;
+use crate::service::backoff::{Crashes, Schedule};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,6 +1,6 @@
 //! Removes terminal escape codes from a line (`stripANSI: true`): CSI sequences (colours,
 //! cursor moves: `ESC [ … final`), OSC sequences (titles, links: `ESC ] … BEL` or `ESC ] … ESC \`)
-//! and two-byte escapes. Pure.
+//! character-set selections (`ESC ( B`) and two-byte escapes. Pure.
 
 const ESC: u8 = 0x1b;
 const BEL: u8 = 0x07;
@@ -46,6 +46,14 @@ pub fn strip_into(line: &[u8], out: &mut Vec<u8>) -> bool {
                     i += 1;
                 }
             }
+            // nF escapes (`ESC ( B` selects a character set): intermediates in 0x20..=0x2f,
+            // then one final byte.
+            Some(0x20..=0x2f) => {
+                while i < line.len() && (0x20..=0x2f).contains(&line[i]) {
+                    i += 1;
+                }
+                i += 1;
+            }
             Some(_) => i += 1,
             None => {}
         }
@@ -56,6 +64,11 @@ pub fn strip_into(line: &[u8], out: &mut Vec<u8>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn character_set_selections_leave_nothing_behind() {
+        assert_eq!(strip("\x1b(Bplain\x1b)0 text\x1b(B"), "plain text");
+    }
 
     fn strip(s: &str) -> String {
         let mut out = Vec::new();
@@ -87,6 +100,10 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(strip("cut \x1b[31"), "cut ");
         assert_eq!(strip("cut \x1b"), "cut ");
-        assert_eq!(strip("\x1b(Bx"), "Bx");
+        assert_eq!(
+            strip("\x1b(Bx"),
+            "x",
+            "ESC ( B is one escape, not two bytes"
+        );
     }
 }

@@ -2,16 +2,21 @@
 //! (`Entry`) that the registry, `list()` and the stop calls use, and the driver that runs the
 //! pure `Lifecycle` machine against a real process.
 
+pub(crate) mod backoff;
+pub(crate) mod instance;
+pub(crate) mod ipc;
+pub mod lifecycle;
+
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
 use crate::context::Context;
-use crate::launch::Launch;
-use crate::lifecycle::{Info, Input, Lifecycle, Next, State};
-use crate::options::StartSpec;
 use crate::os::Killer;
-use crate::process::Running;
+use crate::service::instance::Running;
+use crate::service::lifecycle::{Info, Input, Lifecycle, Next, State};
+use crate::start::launch::Launch;
+use crate::start::options::StartSpec;
 
 /// How the first spawn went, for every caller waiting on it (`start()`, joined `restart()`s).
 pub type Outcome = Result<Info, String>;
@@ -153,16 +158,22 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
     let mut stop_rx = entry.stop.subscribe();
     let mut running: Option<Running> = None;
 
-    // A restart waits for its old self to be gone; a stop meanwhile means it never spawns.
+    // A restart waits for its old self to be gone; a stop meanwhile means it never spawns,
+    // and it still ends only after its old self, so that whoever waits for it (stop, restart)
+    // finds nothing running.
     let old_ones_gone = async {
         for old in &entry.after {
             old.finished().await;
         }
-        ctx.swept().await;
     };
     let mut step = tokio::select! {
-        _ = old_ones_gone => machine.begin(),
-        _ = stop_requested(&mut stop_rx) => machine.on(Input::StopRequested),
+        _ = async { old_ones_gone.await; ctx.swept().await } => machine.begin(),
+        _ = stop_requested(&mut stop_rx) => {
+            for old in &entry.after {
+                old.finished().await;
+            }
+            machine.on(Input::StopRequested)
+        }
     };
     loop {
         // The state first, then the events that report it, then the caller.
@@ -176,8 +187,17 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
         }
         let input = match step.next {
             Next::Done => return,
-            Next::Spawn => match Running::start(id, &entry.spec, &entry.launch, &ctx).await {
-                Ok(proc) => {
+            Next::Spawn => match Running::start(
+                id,
+                &entry.spec,
+                &entry.launch,
+                &ctx,
+                stop_requested(&mut stop_rx),
+            )
+            .await
+            {
+                Ok(None) => Input::StopRequested,
+                Ok(Some(proc)) => {
                     let pid = proc.pid;
                     *entry.killer() = Some(proc.killer());
                     ctx.record.add(id, pid);
@@ -211,6 +231,10 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
                 let (exit, killed) = proc.stop(grace).await;
                 finish(&entry, &ctx, proc).await;
                 Input::Exited { exit, killed }
+            }
+            // At once means at once: no trip through the timer wheel (its tick is 1 ms).
+            Next::Backoff { delay } if delay.is_zero() && !*stop_rx.borrow() => {
+                Input::BackoffElapsed
             }
             Next::Backoff { delay } => tokio::select! {
                 _ = tokio::time::sleep(delay) => Input::BackoffElapsed,

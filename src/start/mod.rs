@@ -1,14 +1,20 @@
 //! The one place that turns what `start()` received into a prepared launch: the options are
-//! checked (`options.rs`), the files they name are looked at, and the command line and
-//! environment are planned (`launch.rs`). Every fact about the machine comes through `Probe`,
+//! checked (`options`), the files they name are looked at, and the command line and
+//! environment are planned (`launch`). Every fact about the machine comes through `Probe`,
 //! so the whole preparation is tested with a fake one; `OsProbe` asks the real OS.
+
+pub(crate) mod asar;
+pub(crate) mod electron_fuse;
+pub mod launch;
+pub mod options;
+pub mod which;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::launch::{self, Host, Launch};
-use crate::options::{self, OptionError, StartSpec};
+use launch::{Host, Launch};
+use options::{OptionError, StartSpec};
 
 /// What preparing a start needs to know about the machine.
 pub trait Probe {
@@ -26,6 +32,10 @@ pub trait Probe {
     /// A real directory holding the `elife_pm` Python package, put on Python services'
     /// PYTHONPATH.
     fn python_helper(&self) -> Option<PathBuf>;
+    /// Whether `binary` (Electron's) runs as Node with `ELECTRON_RUN_AS_NODE=1`: false when its
+    /// RunAsNode fuse is known to be off (`electron_fuse.rs`). Never blocks: a binary not read
+    /// yet counts as allowed here, and the spawn checks again.
+    fn runs_as_node(&self, binary: &Path) -> bool;
 }
 
 /// A checked `start()`: the spec the supervisor keeps and how to spawn it.
@@ -87,6 +97,10 @@ impl Probe for OsProbe<'_> {
     fn python_helper(&self) -> Option<PathBuf> {
         (self.python_helper)()
     }
+
+    fn runs_as_node(&self, binary: &Path) -> bool {
+        crate::start::electron_fuse::known(binary) != Some(false)
+    }
 }
 
 /// A machine made up for tests: the files, directories, executables and variables it is
@@ -100,6 +114,8 @@ pub struct FakeProbe {
     pub dirs: Vec<PathBuf>,
     pub executables: Vec<PathBuf>,
     pub python_helper: Option<PathBuf>,
+    /// Binaries whose RunAsNode fuse is off.
+    pub fused: Vec<PathBuf>,
 }
 
 #[cfg(test)]
@@ -127,6 +143,9 @@ impl Probe for FakeProbe {
     }
     fn python_helper(&self) -> Option<PathBuf> {
         self.python_helper.clone()
+    }
+    fn runs_as_node(&self, binary: &Path) -> bool {
+        !self.fused.iter().any(|p| p == binary)
     }
 }
 
@@ -180,5 +199,30 @@ mod tests {
             error(json!({"script": "/app/svc/a.js", "cwd": "nope"})),
             "pm.start: cwd /app/nope is not a directory"
         );
+    }
+
+    #[test]
+    fn a_node_service_on_an_electron_without_run_as_node_is_refused_with_the_fixes() {
+        let probe = FakeProbe {
+            fused: vec![PathBuf::from("/opt/electron/electron")],
+            ..machine()
+        };
+        let e = match prepare(&json!({"script": "svc/a.js"}), &host(), &probe) {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.0,
+        };
+        assert!(
+            e.contains("RunAsNode fuse") && e.contains("interpreter"),
+            "{e}"
+        );
+        // With a Node of the app's own, the fuse does not matter.
+        let mut probe = probe;
+        probe.executables.push(PathBuf::from("/app/node"));
+        assert!(prepare(
+            &json!({"script": "svc/a.js", "interpreter": "/app/node"}),
+            &host(),
+            &probe
+        )
+        .is_ok());
     }
 }

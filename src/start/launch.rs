@@ -6,8 +6,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::options::{OptionError, ScriptKind, StartSpec};
-use crate::which;
+use crate::start::options::{OptionError, ScriptKind, StartSpec};
+use crate::start::which;
 
 /// Set in every service pm starts, to the main process's pid. pm's child-side code (index.js,
 /// the Python helper) trusts it only when it matches the parent pid, so a grandchild that
@@ -40,6 +40,9 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// Whether the child gets Node's IPC channel on fd 3.
     pub ipc: bool,
+    /// Set when `program` is Electron's binary running as Node: its RunAsNode fuse must allow
+    /// that (checked before each spawn, `electron_fuse.rs`).
+    pub run_as_node: bool,
 }
 
 fn err<T>(msg: String) -> Result<T, OptionError> {
@@ -97,8 +100,14 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, 
     // Only a Node service on Electron's binary may see ELECTRON_RUN_AS_NODE: anything else
     // would hand it to a grandchild Electron, which would then not start as an app.
     let mut env_remove = vec![RUN_AS_NODE.to_string()];
+    let run_as_node = matches!((&spec.kind, &spec.interpreter), (ScriptKind::Node, None));
     let (program, ipc) = match (&spec.kind, &spec.interpreter) {
         (ScriptKind::Node, None) => {
+            if !probe.runs_as_node(&host.exec_path) {
+                return err(crate::start::electron_fuse::run_as_node_disabled_message(
+                    &host.exec_path,
+                ));
+            }
             env_remove.clear();
             env.push((RUN_AS_NODE.to_string(), "1".to_string()));
             env.extend(channel_env);
@@ -147,13 +156,14 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, 
         env_remove,
         env,
         ipc,
+        run_as_node,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::parse_start;
+    use crate::start::options::parse_start;
     use crate::start::FakeProbe;
     use serde_json::{json, Value};
     use std::path::Path;

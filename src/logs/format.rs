@@ -129,6 +129,7 @@ impl Timestamp {
         Timestamp(out)
     }
 
+    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).expect("ASCII")
     }

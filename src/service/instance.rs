@@ -9,17 +9,17 @@ use tokio::task::JoinHandle;
 
 use crate::context::Context;
 use crate::events::Event;
-use crate::ipc::{self, Decoder, FromChild};
-use crate::launch::Launch;
-use crate::log_format::{LineFormat, Stream};
-use crate::log_tap::TapSource;
-use crate::log_writer::{Destination, Writer};
-use crate::options::StartSpec;
+use crate::logs::format::{LineFormat, Stream};
+use crate::logs::pump::Pump;
+use crate::logs::tap::TapSource;
+use crate::logs::writer::{Destination, Writer};
 use crate::os::{Channel, Exit, Killer, Process};
-use crate::output::Pump;
+use crate::service::ipc::{self, Decoder, FromChild};
+use crate::start::launch::Launch;
+use crate::start::options::StartSpec;
 
-/// How long output may keep flowing after a process is gone (a descendant that left the
-/// process group may hold the pipe open); past that the rest is abandoned.
+/// How long output and messages may keep flowing after a process is gone (a descendant that
+/// left the process group may hold a pipe open); past that the rest is abandoned.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 pub struct Running {
@@ -35,14 +35,29 @@ pub struct Running {
 }
 
 impl Running {
-    /// Spawns the service. Must run inside the supervisor's runtime.
+    /// Spawns the service; `Ok(None)` when `cancel` resolved first (a stop came while the
+    /// spawn waited its turn: nothing runs then). Must run inside the supervisor's runtime.
     pub async fn start(
         id: u64,
         spec: &StartSpec,
         launch: &Arc<Launch>,
         ctx: &Arc<Context>,
-    ) -> std::io::Result<Running> {
-        let spawned = ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await?;
+        cancel: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<Option<Running>> {
+        let spawn = async {
+            if launch.run_as_node && !runs_as_node(&launch.program).await {
+                return Err(std::io::Error::other(
+                    crate::start::electron_fuse::run_as_node_disabled_message(&launch.program),
+                ));
+            }
+            ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await
+        };
+        let spawned = tokio::select! {
+            // A spawn that is done wins over a stop that came at the same time.
+            biased;
+            spawned = spawn => spawned?,
+            _ = cancel => return Ok(None),
+        };
         let pid = spawned.pid;
         let label = spec.label();
 
@@ -75,7 +90,7 @@ impl Running {
             tokio::spawn(read_messages(channel, from, ctx.clone()))
         });
 
-        Ok(Running {
+        Ok(Some(Running {
             pid,
             process: spawned.process,
             channel: spawned.channel,
@@ -83,7 +98,7 @@ impl Running {
             pumps,
             listener,
             writers: vec![out, err],
-        })
+        }))
     }
 
     pub async fn wait(&mut self) -> Exit {
@@ -116,23 +131,33 @@ impl Running {
         }
     }
 
-    /// After the process exited: kills what is left of its group, lets the output drain and
-    /// waits until every line is written.
+    /// After the process exited: kills what is left of its group, lets the output and the
+    /// messages it sent before exiting drain (so they arrive before its exit event), and waits
+    /// until every line is written.
     pub async fn finish(mut self) {
         self.killer().kill_tree();
-        if let Some(l) = self.listener.take() {
-            l.abort();
-        }
         let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
-        for pump in self.pumps.iter_mut() {
-            if tokio::time::timeout_at(deadline, &mut *pump).await.is_err() {
-                pump.abort();
+        for task in self.pumps.iter_mut().chain(self.listener.as_mut()) {
+            if tokio::time::timeout_at(deadline, &mut *task).await.is_err() {
+                task.abort();
             }
         }
         for w in &self.writers {
             w.flush().await;
         }
     }
+}
+
+/// Whether Electron's binary runs as Node (its fuse), asked off the runtime's threads: the
+/// first answer may wait for the binary to be read.
+async fn runs_as_node(binary: &std::path::Path) -> bool {
+    if let Some(known) = crate::start::electron_fuse::known(binary) {
+        return known;
+    }
+    let binary = binary.to_path_buf();
+    tokio::task::spawn_blocking(move || crate::start::electron_fuse::allows_run_as_node(&binary))
+        .await
+        .unwrap_or(true)
 }
 
 /// Who is on the other end of a channel.

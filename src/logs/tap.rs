@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::events::Event;
-use crate::log_format::Stream;
+use crate::logs::format::Stream;
 
 /// Lines held between two ticks; past this, lines are counted as dropped (the log file still
 /// gets them all).

@@ -1,26 +1,38 @@
-//! This main process's state file (see `state.rs` for the format), rewritten whenever a service
-//! starts or ends, and the sweep that ends what earlier, killed runs of the same app left
+//! This main process's state file (see `record` for the format), rewritten by a thread of its
+//! own whenever services start or end, and the sweep that ends what earlier, killed runs of the same app left
 //! behind. The state directory is the app's own (Electron's userData, or one per main script),
 //! so different apps never see each other's records.
+
+pub mod record;
 
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::os::procinfo;
-use crate::state::{self, Identity, Run, Service, Verdict};
+use record::{Identity, Run, Service, Verdict};
 
 pub struct RunRecord {
     main: Identity,
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
     inner: Mutex<Inner>,
+    changed: Condvar,
 }
 
 #[derive(Default)]
 struct Inner {
     dir: Option<PathBuf>,
     services: BTreeMap<u64, Service>,
+    /// The file is behind `services`.
+    dirty: bool,
+    /// Whether the writer thread runs.
+    writing: bool,
 }
 
 impl Default for RunRecord {
@@ -31,21 +43,31 @@ impl Default for RunRecord {
                 pid,
                 start: procinfo::start_time(pid).unwrap_or(0),
             },
-            inner: Mutex::default(),
+            shared: Arc::default(),
         }
     }
 }
 
 impl RunRecord {
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Where to keep the record from now on. Call `sweep` on the directory first.
+    /// Where to keep the record from now on; written at once, then by a thread of its own
+    /// whenever services come or go (so no start or stop waits for the disk, and a burst of
+    /// them is one write).
     pub fn set_dir(&self, dir: PathBuf) -> io::Result<()> {
         let mut inner = self.inner();
         inner.dir = Some(dir);
-        self.write(&inner)
+        write(self.main, &inner)?;
+        if !inner.writing {
+            let (main, shared) = (self.main, self.shared.clone());
+            std::thread::Builder::new()
+                .name("elife-pm-record".into())
+                .spawn(move || keep_written(main, &shared))?;
+            inner.writing = true;
+        }
+        Ok(())
     }
 
     /// Records a spawned service (by the supervisor's entry id).
@@ -61,35 +83,63 @@ impl RunRecord {
                 pgid: pid,
             },
         );
-        let _ = self.write(&inner);
+        self.changed(&mut inner);
     }
 
     pub fn remove(&self, entry: u64) {
         let mut inner = self.inner();
         if inner.services.remove(&entry).is_some() {
-            let _ = self.write(&inner);
+            self.changed(&mut inner);
         }
     }
 
-    fn write(&self, inner: &Inner) -> io::Result<()> {
-        let Some(dir) = &inner.dir else {
-            return Ok(());
-        };
-        let file = dir.join(format!("run-{}.json", self.main.pid));
-        if inner.services.is_empty() {
-            return match std::fs::remove_file(&file) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-                _ => Ok(()),
-            };
-        }
-        let run = Run {
-            main: self.main,
-            services: inner.services.values().cloned().collect(),
-        };
-        let tmp = dir.join(format!(".run-{}.json.tmp", self.main.pid));
-        std::fs::write(&tmp, serde_json::to_vec(&run).map_err(io::Error::other)?)?;
-        std::fs::rename(&tmp, &file)
+    fn changed(&self, inner: &mut Inner) {
+        inner.dirty = true;
+        self.shared.changed.notify_one();
     }
+}
+
+/// The writer thread: writes the record whenever it changed, the latest state each time.
+fn keep_written(main: Identity, shared: &Shared) {
+    let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        while !inner.dirty {
+            inner = shared
+                .changed
+                .wait(inner)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        inner.dirty = false;
+        let snapshot = Inner {
+            dir: inner.dir.clone(),
+            services: inner.services.clone(),
+            dirty: false,
+            writing: true,
+        };
+        drop(inner);
+        let _ = write(main, &snapshot);
+        inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+fn write(main: Identity, inner: &Inner) -> io::Result<()> {
+    let Some(dir) = &inner.dir else {
+        return Ok(());
+    };
+    let file = dir.join(format!("run-{}.json", main.pid));
+    if inner.services.is_empty() {
+        return match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    }
+    let run = Run {
+        main,
+        services: inner.services.values().cloned().collect(),
+    };
+    let tmp = dir.join(format!(".run-{}.json.tmp", main.pid));
+    std::fs::write(&tmp, serde_json::to_vec(&run).map_err(io::Error::other)?)?;
+    std::fs::rename(&tmp, &file)
 }
 
 /// How long the sweep waits for killed groups to vanish.
@@ -118,7 +168,7 @@ pub fn sweep(dir: &Path) -> Vec<u32> {
             let _ = std::fs::remove_file(&path);
             continue;
         };
-        let verdicts = state::judge(&run, procinfo::start_time, procinfo::group_alive);
+        let verdicts = record::judge(&run, procinfo::start_time, procinfo::group_alive);
         if verdicts.contains(&Verdict::Live) {
             continue;
         }

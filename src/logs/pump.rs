@@ -6,13 +6,18 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::ansi;
-use crate::lines::LineSplitter;
-use crate::log_format::{LineFormat, Timestamp};
-use crate::log_tap::{LogTap, TapSource};
-use crate::log_writer::Writer;
+use crate::logs::ansi;
+use crate::logs::format::{LineFormat, Timestamp};
+use crate::logs::lines::LineSplitter;
+use crate::logs::tap::{LogTap, TapSource};
+use crate::logs::writer::Writer;
 
-/// One read takes up to a quarter of the (widened) pipe.
+/// The first read buffer. A quiet service never needs more, and small buffers keep a service's
+/// cost low: after many services came and went, the allocator hands out pages that earlier
+/// buffers touched, so a buffer costs its full size in RSS however little it is used.
+const FIRST_READ_SIZE: usize = 8 * 1024;
+/// A chatty service's buffer grows (each read that fills it quadruples it) up to a quarter of
+/// the (widened) pipe.
 const READ_SIZE: usize = 256 * 1024;
 /// A batch is handed to the writer once it reaches this size, so memory per stream stays
 /// bounded even when every line is one byte long.
@@ -30,7 +35,7 @@ pub struct Pump {
 impl Pump {
     /// Reads `pipe` to its end. The last line is kept even without a trailing newline.
     pub async fn run(self, mut pipe: impl AsyncRead + Unpin) {
-        let mut buf = vec![0u8; READ_SIZE];
+        let mut buf = vec![0u8; FIRST_READ_SIZE];
         let mut lines = LineSplitter::default();
         let mut clean = Vec::new();
         let mut tapped = Vec::new();
@@ -39,6 +44,7 @@ impl Pump {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            let grow = n == buf.len() && buf.len() < READ_SIZE;
             let stamp = Timestamp::now();
             let tap = self.tap.listening();
             let mut batches = Vec::new();
@@ -55,6 +61,9 @@ impl Pump {
             });
             batches.push(batch);
             self.send(batches, &mut tapped).await;
+            if grow {
+                buf.resize((buf.len() * 4).min(READ_SIZE), 0);
+            }
         }
         let mut batch = Vec::new();
         lines.finish(|line| {

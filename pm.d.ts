@@ -1,0 +1,3 @@
+// `require('elife/pm')` for TypeScript resolvers that ignore package.json "exports" (`node10`,
+// what `module: commonjs` gives): they look for the types next to pm.js.
+export * from './index'
