@@ -44,3 +44,5 @@ pub mod procinfo;
 pub mod spawn;
 #[cfg(windows)]
 pub mod spawner;
+#[cfg(all(test, windows))]
+mod tests;
