@@ -102,7 +102,7 @@ impl Channel {
 
     /// Reads some payload bytes; Ok(0) once the child closed its end.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut raw = vec![0u8; 16 * 1024];
+        let mut raw = [0u8; 8 * 1024];
         loop {
             {
                 let mut rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
