@@ -10,6 +10,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$(dirname "$0")/setup.sh"
 cd "$REPO_ROOT"
+# The napi CLI is a dev dependency: a fresh clone has none yet.
+[ -x node_modules/.bin/napi ] || npm ci --no-audit --no-fund
 # napi-build demands LIBNODE_PATH on windows-gnu and links -lnode; the stub is an empty archive.
 LIBNODE_PATH=$LIBNODE_STUB npx --no-install napi build --platform --release --no-js \
   --target "$WIN_TARGET" --dts target/napi-windows.d.ts "$@"
