@@ -38,6 +38,17 @@ test.before(async () => {
   assert.ok(!fs.existsSync(path.join(resources, 'app.asar.unpacked', 'services')), 'services stay packed')
 })
 
+// Each run's userData lives in the prefix's profile (see main.js): removed afterwards.
+const tokens = []
+test.after(() => {
+  const users = path.join(ENV.WINEPREFIX, 'drive_c', 'users')
+  for (const user of fs.readdirSync(users)) {
+    for (const token of tokens) {
+      fs.rmSync(path.join(users, user, 'AppData', 'Roaming', 'elife-pm-test-' + token), { recursive: true, force: true })
+    }
+  }
+})
+
 function readEvents (out) {
   try {
     return fs.readFileSync(path.join(out, 'main.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
@@ -48,9 +59,10 @@ function readEvents (out) {
 
 /** Starts Electron on the packed app; `token` marks its command line for pgrep. */
 function runElectron (scenario, token) {
+  tokens.push(token)
   const out = tmpdir('winelectron-' + scenario)
   const log = fs.openSync(path.join(out, 'electron.out'), 'w')
-  const env = Object.assign({}, ENV, { PM_TEST_OUT: winPath(out), PM_TEST_SCENARIO: scenario })
+  const env = Object.assign({}, ENV, { PM_TEST_OUT: winPath(out), PM_TEST_SCENARIO: scenario, PM_TEST_RUN: token })
   const child = spawn('xvfb-run', ['-a', '-s', '-screen 0 1280x800x24', 'wine', ELECTRON_EXE,
     '--no-sandbox', '--disable-gpu', path.join(resources, 'app.asar'), '--pm-test-token=' + token], { env, stdio: ['ignore', log, log] })
   fs.closeSync(log)
@@ -83,6 +95,7 @@ test('a service packed in app.asar runs on Electron, reads its packed file, and 
     const events = readEvents(run.out)
     assert.deepStrictEqual(events.find((e) => e.event === 'process-exit'), Object.assign({}, events.find((e) => e.event === 'process-exit'), { code: 0 }), run.output())
     assert.ok(fs.existsSync(path.join(run.out, 'svc-onstopping.json')), "the service's onstopping ran before Electron exited")
+    assert.doesNotMatch(run.output(), /elife\/pm: state directory/, 'pm accepted its state directory under userData (in the profile)')
     assert.deepStrictEqual(leftAfter([r.pid, r.grandchildPid], 10000, path.join(run.out, 'after.out')), [])
   } finally {
     run.child.kill('SIGKILL')
