@@ -55,7 +55,7 @@ test('a service without onstopping is ended with its job at once ("SIGTERM")', a
   const [info] = await pm.stop('quick')
   assert.ok(Date.now() - t0 < 2000, `stop took ${Date.now() - t0} ms of a 5000 ms grace period`)
   assert.strictEqual(info.lastExit.signal, 'SIGTERM')
-  assert.strictEqual(info.lastExit.code, 1)
+  assert.strictEqual(info.lastExit.code, null, 'as Node reports a child it killed on Windows')
   assert.deepStrictEqual(await survivors([a.pid]), [])
 })
 
@@ -67,6 +67,7 @@ test('an onstopping that never finishes is ended after stopTimeout ("SIGKILL")',
   assert.ok(took >= 580 && took < 4000, `ended after ${took} ms`)
   assert.strictEqual(readText(path.join(out, 'stubborn.asked')), 'yes', 'it was asked first')
   assert.strictEqual(info.lastExit.signal, 'SIGKILL')
+  assert.strictEqual(info.lastExit.code, null)
   assert.deepStrictEqual(await survivors([a.pid]), [])
 })
 

@@ -73,9 +73,10 @@ impl Process {
         })
     }
 
-    /// Resolves when the process has exited. Cancel-safe. The code is the process's exit code
-    /// (NTSTATUS crash codes such as 0xC0000005 come out negative); the signal names how pm
-    /// ended it: "SIGTERM" by `terminate`, "SIGKILL" by `kill_tree`, None otherwise.
+    /// Resolves when the process has exited. Cancel-safe. As Node reports a child on Windows:
+    /// when pm ended it, the signal says how ("SIGTERM" by `terminate`, "SIGKILL" by
+    /// `kill_tree`) and the code is None; otherwise the code is the process's exit code (a u32,
+    /// so NTSTATUS crash codes such as 0xC0000005 come out negative) and the signal None.
     pub async fn wait(&mut self) -> Exit {
         // An error means the sender is gone, which happens only after the callback ran.
         let _ = self.exited.wait_for(|done| *done).await;
@@ -89,7 +90,7 @@ impl Process {
             _ => None,
         };
         Exit {
-            code: got.ok().map(|_| code as i32),
+            code: got.ok().filter(|_| signal.is_none()).map(|_| code as i32),
             signal,
         }
     }
