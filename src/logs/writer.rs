@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
@@ -23,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::context::Context;
 use crate::events::Event;
-use crate::os::log_file::{self as fs, FileId, PartialWrite};
+use crate::os::log_file::{self as fs, FileId, PartialWrite, Std};
 
 /// Where writers report a log file's faults. Set once the context exists (see
 /// [`LogWriters::report_to`]); until then, and in tests without one, reports go nowhere.
@@ -187,8 +186,8 @@ impl LogWriters {
                 )));
                 (Destination::File(key), sink)
             }
-            Destination::Stdout => (Destination::Stdout, Sink::Fd(1)),
-            Destination::Stderr => (Destination::Stderr, Sink::Fd(2)),
+            Destination::Stdout => (Destination::Stdout, Sink::Std(Std::Out)),
+            Destination::Stderr => (Destination::Stderr, Sink::Std(Std::Err)),
         };
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         open.retain(|_, w| w.strong_count() > 0);
@@ -223,7 +222,7 @@ fn open_file(path: &Path) -> io::Result<(PathBuf, Opened)> {
 
 enum Sink {
     File(Box<FileSink>),
-    Fd(RawFd),
+    Std(Std),
 }
 
 impl Sink {
@@ -231,8 +230,8 @@ impl Sink {
         match self {
             Sink::File(f) => f.write_batch(buf),
             // A closed or failing stdout has nowhere to report to.
-            Sink::Fd(fd) => {
-                let _ = fs::write_all(*fd, buf);
+            Sink::Std(stream) => {
+                let _ = fs::write_std(*stream, buf);
             }
         }
     }
@@ -390,7 +389,7 @@ impl FileSink {
     /// again, so the file never ends inside a line; returns the error and how many bytes
     /// (whole lines) stayed.
     fn append(&mut self, data: &[u8]) -> Result<(), (io::Error, usize)> {
-        match fs::write_all(self.file.as_raw_fd(), data) {
+        match fs::write_all(&self.file, data) {
             Ok(()) => {
                 self.size += data.len() as u64;
                 Ok(())

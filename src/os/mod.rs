@@ -4,6 +4,9 @@
 //! kernel knows of old processes (`procinfo`) and thread priority (`priority`). The rest of the
 //! crate calls no OS API itself; each OS family's folder provides the same names.
 //!
+//! Windows: a kill-on-close Job Object per service, named pipes, Node's channel as CRT fd 3
+//! (see `windows/mod.rs`).
+//!
 //! Unix (Linux; macOS builds): a process group per service, `PR_SET_PDEATHSIG` on Linux, one
 //! pidfd per child (tokio), so pm never installs a SIGCHLD handler and never reaps a child that
 //! is not its own (libuv owns SIGCHLD in the main process).
@@ -27,6 +30,9 @@ pub const CHILD_FD: i32 = 3;
 
 #[cfg(unix)]
 mod unix;
+// Built on every host for tests: its OS-free parts are unit-tested on Linux too.
+#[cfg(any(windows, test))]
+mod windows;
 #[cfg(unix)]
 pub(crate) use unix::{
     channel::Channel,
@@ -36,5 +42,14 @@ pub(crate) use unix::{
     spawner::Spawner,
 };
 
-#[cfg(not(unix))]
+#[cfg(windows)]
+pub(crate) use windows::{
+    channel::Channel,
+    fs, log_file, priority,
+    process::{Killer, Process},
+    procinfo,
+    spawner::Spawner,
+};
+
+#[cfg(not(any(unix, windows)))]
 compile_error!("elife/pm has no OS layer for this target yet");

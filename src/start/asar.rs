@@ -1,6 +1,10 @@
 //! Paths inside an Electron `app.asar` archive. Electron's `fs` reads inside archives, but the
 //! OS does not: a process cannot start in a directory inside one, and only Node (Electron's own)
 //! can read a script from one. Pure path logic; the caller says what exists.
+//!
+//! On Windows the same code reads `C:\…\resources\app.asar\services\x.js` (drive, backslashes
+//! or slashes: `Path` splits them there) and, like Electron (`FilePath::MatchesExtension`),
+//! takes the `.asar` extension in any case.
 
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
@@ -13,12 +17,24 @@ pub fn split(path: &Path) -> Option<(PathBuf, PathBuf)> {
     for c in components.by_ref() {
         archive.push(c.as_os_str());
         if let Component::Normal(name) = c {
-            if name.to_string_lossy().ends_with(".asar") {
+            if is_archive_name(&name.to_string_lossy(), cfg!(windows)) {
                 return Some((archive, components.as_path().to_path_buf()));
             }
         }
     }
     None
+}
+
+/// Whether a path component names an archive: `*.asar`, in any case on Windows.
+fn is_archive_name(name: &str, any_case: bool) -> bool {
+    let n = name.len();
+    n > 5
+        && name.is_char_boundary(n - 5)
+        && if any_case {
+            name[n - 5..].eq_ignore_ascii_case(".asar")
+        } else {
+            name.ends_with(".asar")
+        }
 }
 
 /// The same path under the archive's `.asar.unpacked` sibling, where electron-builder's
@@ -59,6 +75,48 @@ mod tests {
         assert_eq!((a, rest), (PathBuf::from("/r/app.asar"), PathBuf::new()));
         assert!(split(Path::new("/r/app.asarx/main.js")).is_none());
         assert!(split(Path::new("/r/app/main.js")).is_none());
+    }
+
+    #[test]
+    fn archive_names_are_dot_asar_in_any_case_on_windows() {
+        assert!(is_archive_name("app.asar", false));
+        assert!(!is_archive_name("App.ASAR", false));
+        assert!(is_archive_name("App.ASAR", true));
+        assert!(!is_archive_name(".asar", true));
+        assert!(!is_archive_name("app.asarx", true));
+        assert!(!is_archive_name("ünï.asa", true));
+    }
+
+    /// Real Windows paths: run by `cargo test --target x86_64-pc-windows-gnu` under Wine
+    /// (scripts/windows/test.sh).
+    #[cfg(windows)]
+    #[test]
+    fn windows_paths_with_drives_and_backslashes() {
+        let script = Path::new(r"C:\Program Files\App\resources\app.asar\services\x.js");
+        let (a, rest) = split(script).unwrap();
+        assert_eq!(a, PathBuf::from(r"C:\Program Files\App\resources\app.asar"));
+        assert_eq!(rest, PathBuf::from(r"services\x.js"));
+        assert_eq!(
+            unpacked(script),
+            Some(PathBuf::from(
+                r"C:\Program Files\App\resources\app.asar.unpacked\services\x.js"
+            ))
+        );
+        assert_eq!(
+            unpacked(Path::new(r"D:/r/App.Asar/py/svc.py")),
+            Some(PathBuf::from(r"D:/r/App.Asar.unpacked/py/svc.py"))
+        );
+        assert_eq!(
+            real_cwd(Path::new(r"C:\r\app.asar\svc"), |_| false),
+            PathBuf::from(r"C:\r")
+        );
+        assert_eq!(
+            real_cwd(Path::new(r"\\srv\share\r\app.asar\svc"), |p| {
+                p == Path::new(r"\\srv\share\r\app.asar.unpacked\svc")
+            }),
+            PathBuf::from(r"\\srv\share\r\app.asar.unpacked\svc")
+        );
+        assert!(split(Path::new(r"C:\r\app\main.js")).is_none());
     }
 
     #[test]

@@ -110,9 +110,26 @@ pub struct PartialWrite {
     pub error: io::Error,
 }
 
+/// The main process's own standard streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Std {
+    Out,
+    Err,
+}
+
+/// [`write_all`] to the main process's stdout or stderr.
+pub fn write_std(stream: Std, data: &[u8]) -> Result<(), PartialWrite> {
+    write_fd(if stream == Std::Out { 1 } else { 2 }, data)
+}
+
+/// Writes all of `data` to an open log file; on an error says how much got out before it.
+pub fn write_all(file: &File, data: &[u8]) -> Result<(), PartialWrite> {
+    write_fd(file.as_raw_fd(), data)
+}
+
 /// Writes everything, waiting out a full pipe (Node may have made stdout non-blocking). On an
 /// error (a full disk, a closed pipe) says how many bytes were written before it.
-pub fn write_all(fd: RawFd, data: &[u8]) -> Result<(), PartialWrite> {
+fn write_fd(fd: RawFd, data: &[u8]) -> Result<(), PartialWrite> {
     let mut written = 0;
     while written < data.len() {
         let rest = &data[written..];

@@ -1,0 +1,137 @@
+//! The parent's end of a service's Node IPC channel on Windows: the server end of a duplex
+//! overlapped named pipe whose client end the child has as CRT fd 3 (`NODE_CHANNEL_FD=3`).
+//! libuv frames every chunk on Windows IPC pipes (`frame.rs`); this end adds and strips the
+//! frames, so callers see the same JSON lines as on Unix (`ipc.rs`).
+//!
+//! Reads go through tokio. Writes do not: tokio (mio) counts a write as in flight until its
+//! completion has come back through the reactor, so a second message sent right after a first
+//! would be refused although the pipe had room. `send_now` writes directly instead, with an
+//! event whose low bit is set (no completion is queued to the reactor's port), and learns at
+//! once whether the pipe took the message.
+
+use std::io;
+use std::os::windows::io::{AsRawHandle, OwnedHandle};
+use std::sync::{Arc, Mutex};
+
+use tokio::net::windows::named_pipe::NamedPipeServer;
+use windows_sys::Win32::Foundation::{GetLastError, ERROR_IO_PENDING, HANDLE};
+use windows_sys::Win32::Storage::FileSystem::WriteFile;
+use windows_sys::Win32::System::Threading::CreateEventW;
+use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED};
+
+use super::frame::{self, Deframer};
+use super::handles::owned;
+
+#[derive(Clone)]
+pub struct Channel {
+    pipe: Arc<NamedPipeServer>,
+    rx: Arc<Mutex<Rx>>,
+    /// The event for direct writes; the lock also keeps each frame whole.
+    tx: Arc<Mutex<Option<OwnedHandle>>>,
+}
+
+#[derive(Default)]
+struct Rx {
+    deframer: Deframer,
+    /// Payload read but not yet handed out.
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl Channel {
+    pub(crate) fn new(pipe: NamedPipeServer) -> Channel {
+        Channel {
+            pipe: Arc::new(pipe),
+            rx: Arc::default(),
+            tx: Arc::default(),
+        }
+    }
+
+    /// Sends a small control message without waiting: one frame, into the pipe's buffer. Fails
+    /// when the child is gone, or when the buffer is full because the child does not read its
+    /// channel (the write is then taken back).
+    pub fn send_now(&self, bytes: &[u8]) -> io::Result<()> {
+        let framed = frame::frame(bytes);
+        let len = u32::try_from(framed.len()).map_err(io::Error::other)?;
+        let mut event = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        if event.is_none() {
+            // SAFETY: default attributes, manual reset, not signalled, unnamed.
+            *event = Some(owned(unsafe {
+                CreateEventW(std::ptr::null(), 1, 0, std::ptr::null())
+            })?);
+        }
+        let event = event.as_ref().expect("made above").as_raw_handle();
+        let pipe: HANDLE = self.pipe.as_raw_handle();
+        // SAFETY: a zeroed OVERLAPPED is valid; the low bit on the event keeps the completion
+        // off the reactor's port (documented for GetQueuedCompletionStatus).
+        let mut ov: OVERLAPPED = unsafe { std::mem::zeroed() };
+        ov.hEvent = (event as usize | 1) as HANDLE;
+        let mut written = 0u32;
+        // SAFETY: `framed` and `ov` live until the write is complete or cancelled below.
+        let ok = unsafe { WriteFile(pipe, framed.as_ptr(), len, &mut written, &mut ov) };
+        if ok == 0 {
+            // SAFETY: no preconditions.
+            let err = unsafe { GetLastError() };
+            if err != ERROR_IO_PENDING {
+                return Err(io::Error::from_raw_os_error(err as i32));
+            }
+            // The buffer is full. Cancel, and wait until the write is really over (it may have
+            // finished meanwhile) before `framed` and `ov` go away.
+            // SAFETY: `ov` identifies our write on our handle; waiting makes the kernel done
+            // with both buffers.
+            unsafe {
+                CancelIoEx(pipe, &ov);
+                GetOverlappedResult(pipe, &ov, &mut written, 1);
+            }
+            if written != len {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "the service is not reading its IPC channel",
+                ));
+            }
+        }
+        if written == len {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "partial control message",
+            ))
+        }
+    }
+
+    /// Reads some payload bytes; Ok(0) once the child closed its end.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut raw = [0u8; 8 * 1024];
+        loop {
+            {
+                let mut rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
+                if rx.at < rx.pending.len() {
+                    let n = (rx.pending.len() - rx.at).min(buf.len());
+                    buf[..n].copy_from_slice(&rx.pending[rx.at..rx.at + n]);
+                    rx.at += n;
+                    if rx.at == rx.pending.len() {
+                        rx.pending.clear();
+                        rx.at = 0;
+                    }
+                    return Ok(n);
+                }
+            }
+            self.pipe.readable().await?;
+            let n = match self.pipe.try_read(&mut raw) {
+                Ok(0) => return Ok(0),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+                Err(e) => return Err(e),
+            };
+            let mut rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
+            let Rx {
+                deframer, pending, ..
+            } = &mut *rx;
+            deframer
+                .push(&raw[..n], pending)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        }
+    }
+}
