@@ -2,10 +2,13 @@
 # `npm test`: every suite, in the order a failure is cheapest to find.
 #   0. set-up (scripts/setup.js): system packages for headless Electron, npm ci, Electron;
 #      each only when missing, so a fresh clone needs nothing run before
-#   1. lint of what Electron 9 loads (ES2019, no node: requires); Rust: formatting, clippy, unit tests of the pure logic (no Node needed)
+#   1. lint of what Electron 9 loads (ES2019, no node: requires); Rust: formatting, clippy,
+#      unit tests of the pure logic (no Node needed)
 #   2. the release addon
-#   3. node:test suites under Node 20, including the real-Electron suites (they fail, not
-#      skip, without Electron) and the TypeScript check of the packed package
+#   3. node:test suites under Node 20: the real-Electron suites (they fail, not skip, without
+#      Electron), the TypeScript check of the packed package, the release matrix's cross builds
+#   4. Windows under Wine (scripts/windows/test.sh sets up what it needs), then clippy for the
+#      Windows and macOS targets
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +29,10 @@ step "npm run build"
 npm run --silent build
 step "node --test"
 node --test --test-concurrency=1 __test__/
+step "Windows: npm run test:windows (MinGW build, Wine, Windows Node and Electron)"
+bash scripts/windows/test.sh
+step "cargo clippy for the Windows and macOS targets"
+rustup target add --toolchain "$(rustup show active-toolchain | cut -d' ' -f1)" x86_64-pc-windows-gnu x86_64-apple-darwin aarch64-apple-darwin > /dev/null 2>&1 || true
+LIBNODE_PATH=.cache/windows/libnode-stub cargo clippy --quiet --target x86_64-pc-windows-gnu --all-targets -- -D warnings
+cargo clippy --quiet --target x86_64-apple-darwin --all-targets -- -D warnings
+cargo clippy --quiet --target aarch64-apple-darwin --all-targets -- -D warnings

@@ -22,12 +22,27 @@ use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED
 use super::frame::{self, Deframer};
 use super::handles::owned;
 
+/// Bytes of messages queued for a child that does not read its channel, at most; past this,
+/// `send` refuses.
+pub const MAX_QUEUED: usize = 16 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct Channel {
     pipe: Arc<NamedPipeServer>,
     rx: Arc<Mutex<Rx>>,
     /// The event for direct writes; the lock also keeps each frame whole.
     tx: Arc<Mutex<Option<OwnedHandle>>>,
+    /// Messages for the app's `process.on('message')`, written in order by a writer thread
+    /// that lives while there is a backlog.
+    out: Arc<Mutex<Outbox>>,
+}
+
+#[derive(Default)]
+struct Outbox {
+    queue: std::collections::VecDeque<Vec<u8>>,
+    bytes: usize,
+    writing: bool,
+    closed: bool,
 }
 
 #[derive(Default)]
@@ -44,6 +59,60 @@ impl Channel {
             pipe: Arc::new(pipe),
             rx: Arc::default(),
             tx: Arc::default(),
+            out: Arc::default(),
+        }
+    }
+
+    /// Queues a message for the child; false when the child is gone or the queue is full.
+    /// Messages go out whole and in order; a control message sent meanwhile (`send_now`) goes
+    /// between two of them, never inside one.
+    pub fn send(&self, bytes: Vec<u8>) -> bool {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if out.closed || out.bytes + bytes.len() > MAX_QUEUED {
+            return false;
+        }
+        out.bytes += bytes.len();
+        out.queue.push_back(bytes);
+        if !out.writing {
+            out.writing = true;
+            let me = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name("elife-pm-ipc-write".into())
+                .spawn(move || me.write_queue());
+            if spawned.is_err() {
+                out.writing = false;
+                out.queue.clear();
+                out.bytes = 0;
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The writer thread: each queued message as one frame, waiting while the pipe is full.
+    fn write_queue(self) {
+        loop {
+            let next = {
+                let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+                match out.queue.pop_front() {
+                    Some(m) => {
+                        out.bytes -= m.len();
+                        m
+                    }
+                    None => {
+                        out.writing = false;
+                        return;
+                    }
+                }
+            };
+            if self.write_frame(&frame::frame(&next), true).is_err() {
+                let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+                out.closed = true;
+                out.queue.clear();
+                out.bytes = 0;
+                out.writing = false;
+                return;
+            }
         }
     }
 
@@ -51,7 +120,12 @@ impl Channel {
     /// when the child is gone, or when the buffer is full because the child does not read its
     /// channel (the write is then taken back).
     pub fn send_now(&self, bytes: &[u8]) -> io::Result<()> {
-        let framed = frame::frame(bytes);
+        self.write_frame(&frame::frame(bytes), false)
+    }
+
+    /// Writes one frame. Without `wait`, a full pipe takes the write back and says WouldBlock;
+    /// with it, the call waits until the child read enough (or is gone).
+    fn write_frame(&self, framed: &[u8], wait: bool) -> io::Result<()> {
         let len = u32::try_from(framed.len()).map_err(io::Error::other)?;
         let mut event = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         if event.is_none() {
@@ -75,28 +149,34 @@ impl Channel {
             if err != ERROR_IO_PENDING {
                 return Err(io::Error::from_raw_os_error(err as i32));
             }
-            // The buffer is full. Cancel, and wait until the write is really over (it may have
-            // finished meanwhile) before `framed` and `ov` go away.
-            // SAFETY: `ov` identifies our write on our handle; waiting makes the kernel done
-            // with both buffers.
-            unsafe {
-                CancelIoEx(pipe, &ov);
-                GetOverlappedResult(pipe, &ov, &mut written, 1);
-            }
-            if written != len {
-                return Err(io::Error::new(
-                    io::ErrorKind::WouldBlock,
-                    "the service is not reading its IPC channel",
-                ));
+            if wait {
+                // SAFETY: `ov` identifies our write on our handle; waiting keeps `framed` and
+                // `ov` alive until the kernel is done with them.
+                let done = unsafe { GetOverlappedResult(pipe, &ov, &mut written, 1) };
+                if done == 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            } else {
+                // The buffer is full. Cancel, and wait until the write is really over (it may
+                // have finished meanwhile) before `framed` and `ov` go away.
+                // SAFETY: `ov` identifies our write on our handle; waiting makes the kernel
+                // done with both buffers.
+                unsafe {
+                    CancelIoEx(pipe, &ov);
+                    GetOverlappedResult(pipe, &ov, &mut written, 1);
+                }
+                if written != len {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WouldBlock,
+                        "the service is not reading its IPC channel",
+                    ));
+                }
             }
         }
         if written == len {
             Ok(())
         } else {
-            Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                "partial control message",
-            ))
+            Err(io::Error::new(io::ErrorKind::WriteZero, "partial message"))
         }
     }
 
