@@ -106,6 +106,40 @@ export interface StartOptions {
    * `86400000` (24 hours). Default: `1800000` (30 minutes).
    */
   restartOk?: number
+  /**
+   * Restart politely (like {@link restart}) when the service and its children use more than
+   * this many bytes of memory (resident set on Linux, working set on Windows). Sampled once a
+   * second, and only for services that set it. At least `1048576` (1 MiB). The `'restart'`
+   * event then has `reason: 'memory'`. Default: none (never sampled).
+   */
+  maxMemory?: number
+  /**
+   * Give up after this many restarts in a row without a stable run (`restartOk`) in between:
+   * the service ends `'errored'` with an `'error'` event that says why. `0` gives up at the
+   * first crash. Default: none (never give up; the last `restartAt` delay repeats).
+   */
+  maxRestarts?: number
+  /**
+   * Make {@link start} (and {@link restart}) resolve only once the service called `ready()`
+   * (`require('elife/pm').ready()` in Node, `elife_pm.ready()` in Python), instead of at spawn.
+   * Default: `false`.
+   */
+  waitReady?: boolean
+  /**
+   * With `waitReady`: ms to wait for `ready()`. Past it the service is stopped, ends
+   * `'errored'`, and `start()` rejects with an error that says it did not get ready in time.
+   * More than 0, at most `86400000`. Default: `30000`.
+   */
+  readyTimeout?: number
+  /**
+   * Names of services that must be running and ready (a service without `waitReady` counts as
+   * ready once it runs) before this one spawns; they may be started after it. Each (re)spawn
+   * waits for them again. A dependency that closes a cycle is refused by `start()`; a name pm
+   * does not run yet is reported as an `'error'` event and waited for. {@link stopall} stops a
+   * service before the services it depends on. Restarting a dependency does not restart its
+   * dependents. Default: `[]`.
+   */
+  dependsOn?: string[]
 }
 
 /** Options of {@link configure}. */
@@ -169,12 +203,24 @@ export interface ProcessInfo {
   lastExit: LastExit | null
   /** While in backoff: when the next start is due, in ms since the Unix epoch. */
   nextStartAt: number | null
-  /** Why the process is errored (a failed spawn), or null. */
+  /** Why the process is errored (a failed spawn, not ready in time, gave up), or null. */
   error: string | null
+  /** Whether the current process said `ready()`; false again after each restart. */
+  ready: boolean
+  /**
+   * Bytes of memory the process and its children use (resident set on Linux, working set on
+   * Windows), read when `list()` is called; null when no process runs or it cannot be read.
+   */
+  memory: number | null
+  /** Seconds of CPU the current process has used so far, read when `list()` is called; or null. */
+  cpu: number | null
+  /** The log file's absolute path, or null when the service logs to the main process's output. */
+  log: string | null
 }
 
 /**
- * Starts one process; resolves with its info once it is spawned. Throws at once on bad options;
+ * Starts one process; resolves with its info once it is spawned (with `waitReady`, once it
+ * said `ready()`; if it was stopped before it could spawn, its state says `'stopped'`). Throws at once on bad options;
  * rejects when the first spawn fails (a crash after that is restarted, not an error).
  *
  * **Call order.** Every call acts on the services as they are when it is made, in the order
@@ -213,6 +259,25 @@ export function stopall(): Promise<ProcessInfo[]>
  * start) stays listed as `'stopped'` or `'errored'` until then.
  */
 export function list(): ProcessInfo[]
+/**
+ * Restarts every process, as {@link restart} does for one name; each new one waits for its
+ * `dependsOn` services to be ready again. Resolves with the new processes' info.
+ */
+export function restartall(): Promise<ProcessInfo[]>
+/**
+ * Sends `message` (plain data, as JSON) to every process with this name, where the service's
+ * `process.on('message')` (Node) or `elife_pm.on_message` (Python) receives it. Returns how
+ * many processes it reached; a process without a channel (a plain executable, or one not
+ * running) is skipped, not an error. Messages to one process arrive in the order sent.
+ */
+export function send(target: Target, message: unknown): number
+/**
+ * In a service started by pm: tells pm the service is ready (`waitReady`, `dependsOn`).
+ * Returns true when pm was told; a second call does nothing and returns false, and so does a
+ * call in a process pm did not start (the main process included), so a service can also run
+ * on its own.
+ */
+export function ready(): boolean
 
 /** What every event but `'log'` carries: which managed process it is about. */
 export interface EventBase {
@@ -230,9 +295,17 @@ export interface StartEvent extends EventBase {
 export interface ExitEvent extends EventBase {
   /** The pid of the process that exited. */
   pid: number
-  /** Its exit code, or null when a signal ended it. */
+  /**
+   * Its exit code, or null when a signal ended it. On Windows, a crash's NTSTATUS (such as
+   * `0xC0000005`) reads as a negative number.
+   */
   code: number | null
-  /** The signal that ended it (`'SIGKILL'`, `'SIGTERM'`, ...), or null when it exited by itself. */
+  /**
+   * The signal that ended it (`'SIGKILL'`, `'SIGTERM'`, ...), or null when it exited by itself.
+   * Windows has no signals: there it is `'SIGTERM'` when pm ended the service's job for a stop
+   * request (a service without `onstopping`), `'SIGKILL'` when pm ended it at the end of its
+   * grace period, and null otherwise.
+   */
   signal: string | null
   /** true when pm asked the process to stop. */
   requested: boolean
@@ -243,12 +316,19 @@ export interface ExitEvent extends EventBase {
    */
   killed?: boolean
 }
-/** `'restart'`: a crashed process will be started again after `delay` ms. */
+/** `'restart'`: a process will be started again after `delay` ms. */
 export interface RestartEvent extends EventBase {
   /** 1 for the first restart after a crash, counting up while it keeps crashing. */
   attempt: number
   /** ms until the restart. */
   delay: number
+  /** `'crash'`: it exited when pm did not ask it to; `'memory'`: it grew past `maxMemory`. */
+  reason: 'crash' | 'memory'
+}
+/** `'ready'`: a service called `ready()`. */
+export interface ReadyEvent extends EventBase {
+  /** The pid of the process that is ready. */
+  pid: number
 }
 /** `'stop'`: pm stopped a process for good; it is no longer managed. */
 export interface StopEvent extends EventBase {
@@ -300,9 +380,11 @@ export interface Events {
   log: LogEvent
   /** A process was spawned. */
   start: StartEvent
+  /** A service said it is ready. */
+  ready: ReadyEvent
   /** A process exited (`requested: false` means it crashed). */
   exit: ExitEvent
-  /** A crashed process will be started again after a delay. */
+  /** A process will be started again after a delay (a crash, or `maxMemory`). */
   restart: RestartEvent
   /** pm stopped a process for good. */
   stop: StopEvent
@@ -313,7 +395,7 @@ export interface Events {
 }
 
 /**
- * Listens for supervisor events: `'start'`, `'exit'`, `'restart'`, `'stop'`, `'error'`,
+ * Listens for supervisor events: `'start'`, `'ready'`, `'exit'`, `'restart'`, `'stop'`, `'error'`,
  * `'message'` (a service's `process.send`) and `'log'` (service output in batches). Unlike
  * EventEmitter, an `'error'` nobody listens to does not throw (it becomes a process warning),
  * and a listener that throws is reported as a process warning. `'log'` costs the main thread

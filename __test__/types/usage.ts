@@ -43,6 +43,18 @@ export async function main(): Promise<void> {
   const states = pm.list().map((p) => p.state)
   show(pid, restarted, states)
 
+  // Readiness, start order, limits, metrics, messages.
+  await pm.start({ script: 'db.js', name: 'db', waitReady: true, readyTimeout: 5000 })
+  await pm.start({ script: 'web.js', name: 'web', dependsOn: ['db'], maxRestarts: 3, maxMemory: 256 * 1024 * 1024 })
+  pm.on('ready', (e) => show(e.pid)).on('restart', (e) => show(e.reason === 'memory'))
+  const reached: number = pm.send('web', { hello: 1 })
+  const told: boolean = pm.ready()
+  const all = await pm.restartall()
+  const metrics = pm.list().map((p) => [p.memory, p.cpu, p.log, p.ready])
+  show(reached, told, all, metrics)
+  // @ts-expect-error dependsOn is an array of names
+  await pm.start({ script: 'a.js', dependsOn: 'db' })
+
   // @ts-expect-error script is required
   await pm.start({ name: 'x' })
   // @ts-expect-error a typo in an option name
