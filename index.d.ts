@@ -23,6 +23,7 @@ export interface StartOptions {
    * run as Node services on the main process's own binary (`process.execPath`, with
    * `ELECTRON_RUN_AS_NODE=1`), so inside Electron they run on Electron's Node and can read
    * files inside `app.asar`. The file must exist (checked with Electron's asar-aware `fs`).
+   * On a Node before 12.17 (Electron 9 to 11), `.mjs` scripts run with `--experimental-modules`.
    */
   script: string
   /**

@@ -15,7 +15,7 @@ const quit = require('./quit')
 const stateDir = require('./state-dir')
 const pythonHelper = require('./python-helper')
 
-native.init(process.execPath, events.dispatch)
+native.init(process.execPath, process.versions.node, events.dispatch)
 
 function readable (p) {
   try {

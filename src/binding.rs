@@ -95,11 +95,16 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
 }
 
 /// Sets up the supervisor for this environment if it is the first: the binary that runs Node
-/// services and the JS function that receives events. Throws the main-thread-only error in
+/// services, its Node version, and the JS function that receives events. Throws the main-thread-only error in
 /// any other environment. A cleanup hook kills whatever still runs when the owner's
 /// environment is torn down.
 #[napi(catch_unwind)]
-pub fn init(env: Env, exec_path: String, on_event: Function<Value, ()>) -> Result<()> {
+pub fn init(
+    env: Env,
+    exec_path: String,
+    node_version: String,
+    on_event: Function<Value, ()>,
+) -> Result<()> {
     let me = env_id(&env);
     if OWNER
         .compare_exchange(0, me, Ordering::SeqCst, Ordering::SeqCst)
@@ -126,6 +131,7 @@ pub fn init(env: Env, exec_path: String, on_event: Function<Value, ()>) -> Resul
         Host {
             exec_path: PathBuf::from(exec_path),
             pid: std::process::id(),
+            node_version: crate::start::launch::parse_node_version(&node_version),
         },
         Arc::new(emit),
         runtime::get().handle().clone(),

@@ -35,6 +35,7 @@ fn supervisor(events: Arc<Mutex<Vec<Event>>>) -> (Arc<Supervisor>, tokio::runtim
         Host {
             exec_path: node(),
             pid: std::process::id(),
+            node_version: None,
         },
         Arc::new(move |e| {
             events.lock().unwrap().push(e);

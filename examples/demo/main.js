@@ -85,14 +85,14 @@ const SERVICES = [
   {
     name: 'api',
     kind: 'node',
-    about: 'HTTP, serves data packed in the archive',
-    options: { script: path.join(SERVICES_DIR, 'api', 'server.js') }
+    about: 'HTTP, serves data packed in the archive; starts once hello is ready',
+    options: { script: path.join(SERVICES_DIR, 'api', 'server.js'), waitReady: true, dependsOn: ['hello'] }
   },
   {
     name: 'hello',
     kind: 'python',
-    about: 'says hello over IPC every 1.5 s',
-    options: { script: path.join(SERVICES_DIR, 'hello', 'hello.py') }
+    about: 'says hello over IPC every 1.5 s; ready once it said the first',
+    options: { script: path.join(SERVICES_DIR, 'hello', 'hello.py'), waitReady: true }
   },
   {
     name: 'flaky',
@@ -324,6 +324,8 @@ function snapshot () {
         where: where(p ? p.script : s.options.script),
         restartAt: s.options.restartAt || null,
         state: p ? p.state : 'stopped',
+        ready: p ? p.ready : false,
+        dependsOn: s.options.dependsOn || [],
         pid: p ? p.pid : null,
         restarts: p ? p.restarts : 0,
         startedAt: p ? p.startedAt : null,

@@ -26,6 +26,23 @@ pub struct Host {
     /// `ELECTRON_RUN_AS_NODE=1` is a plain Node that can still read inside `app.asar`.
     pub exec_path: PathBuf,
     pub pid: u32,
+    /// The version of that Node (`process.versions.node`), when known: Node before 12.17 runs
+    /// ES modules only with `--experimental-modules`.
+    pub node_version: Option<(u32, u32)>,
+}
+
+impl Host {
+    /// Whether `.mjs` scripts need `--experimental-modules` on the host's Node (12.0 to 12.16:
+    /// Electron 9 to 11's Node).
+    fn needs_experimental_modules(&self) -> bool {
+        matches!(self.node_version, Some((12, minor)) if minor < 17)
+    }
+}
+
+/// `"12.14.1"` as `(12, 14)`.
+pub fn parse_node_version(v: &str) -> Option<(u32, u32)> {
+    let mut parts = v.trim_start_matches('v').split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 pub use crate::start::Probe;
@@ -111,6 +128,10 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, 
             env_remove.clear();
             env.push((RUN_AS_NODE.to_string(), "1".to_string()));
             env.extend(channel_env);
+            let module = spec.script.extension().is_some_and(|e| e == "mjs");
+            if module && host.needs_experimental_modules() {
+                args.insert(0, OsString::from("--experimental-modules"));
+            }
             (host.exec_path.clone(), true)
         }
         (ScriptKind::Node, Some(name)) => {
@@ -172,7 +193,30 @@ mod tests {
         Host {
             exec_path: PathBuf::from("/opt/electron/electron"),
             pid: 42,
+            node_version: Some((12, 14)),
         }
+    }
+
+    #[test]
+    fn mjs_on_node_before_12_17_gets_experimental_modules() {
+        let l = plan_for(json!({"script": "svc.mjs"}), &[], &[]).unwrap();
+        assert_eq!(
+            l.args,
+            ["--experimental-modules", "/app/svc.mjs"].map(OsString::from)
+        );
+        let spec =
+            parse_start(&json!({"script": "svc.mjs"}), Path::new("/app"), |_| false).unwrap();
+        let newer = Host {
+            node_version: Some((12, 17)),
+            ..host()
+        };
+        let l = plan(&spec, &newer, &FakeProbe::default()).unwrap();
+        assert_eq!(l.args, ["/app/svc.mjs"].map(OsString::from));
+        let l = plan_for(json!({"script": "svc.js"}), &[], &[]).unwrap();
+        assert_eq!(l.args, ["/app/svc.js"].map(OsString::from));
+        assert_eq!(parse_node_version("12.14.1"), Some((12, 14)));
+        assert_eq!(parse_node_version("v20.20.2"), Some((20, 20)));
+        assert_eq!(parse_node_version("x"), None);
     }
 
     fn plan_for(

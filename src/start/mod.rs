@@ -158,6 +158,7 @@ mod tests {
         Host {
             exec_path: PathBuf::from("/opt/electron/electron"),
             pid: 42,
+            node_version: None,
         }
     }
 

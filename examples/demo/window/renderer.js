@@ -159,6 +159,8 @@
     // The badge: the state, with a countdown while waiting to restart.
     c.badge.className = 'badge badge-' + s.state
     let stateText = STATE_TEXT[s.state] || s.state
+    if (s.state === 'running' && s.ready) stateText = 'ready'
+    if (s.state === 'starting' && s.dependsOn.length) stateText = 'waits for ' + s.dependsOn.join(', ')
     if (s.pending) stateText = s.pending === 'stop' ? 'stopping' : s.pending === 'start' ? 'starting' : 'restarting'
     set(c.badgeText, stateText)
 

@@ -32,6 +32,8 @@ server.listen(0, '127.0.0.1', function () {
   const port = server.address().port
   console.log('serving ' + where + ' on http://127.0.0.1:' + port + '/')
   process.send({ port: port })
+  // start({ waitReady: true }) resolves now, not at spawn.
+  pm.ready()
 })
 
 // pm asks politely before it would kill: finish the requests in flight, then exit.

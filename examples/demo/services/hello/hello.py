@@ -6,7 +6,7 @@ import os
 import platform
 import time
 
-from elife_pm import onstopping, send, under_pm
+from elife_pm import onstopping, ready, send, under_pm
 
 version = platform.python_version()
 
@@ -22,4 +22,6 @@ while True:
     print("hello #%d from Python %s (pid %d)" % (count, version, os.getpid()))
     if under_pm():
         send({"hello": count, "python": version, "pid": os.getpid()})
+        # The first hello is out: start({ waitReady: true }) resolves, and api may start.
+        ready()
     time.sleep(1.5)
