@@ -4,7 +4,11 @@
 // process (bench/worker.js), one after another, and sends its figures back as JSON. Prints Markdown
 // tables and writes them to bench/out/results.md.
 //
-//   node bench/run.js [--quick] [--case flood|start|stop|restart|memory|1-5] [--peer NAME]
+//   node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|1-6] [--peer NAME]
+//
+// --windows runs the Windows cases instead: the log flood and stopall() in the official Windows
+// node.exe under Wine, elife/pm beside Windows Node's own pipe() and kill-all (bench/lib/wine.js).
+// BENCH_PM_ROOT=<another checkout> measures that checkout's build with this harness.
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
@@ -12,6 +16,7 @@ const crypto = require('crypto')
 const { spawn, execFileSync } = require('child_process')
 
 const ROOT = path.join(__dirname, '..')
+const PM_ROOT = process.env.BENCH_PM_ROOT ? path.resolve(process.env.BENCH_PM_ROOT) : ROOT
 const OUT = path.join(__dirname, 'out')
 const TAG_VAR = 'ELIFE_PM_BENCH_TAG'
 const TAG = crypto.randomBytes(8).toString('hex')
@@ -19,16 +24,17 @@ const TAG = crypto.randomBytes(8).toString('hex')
 // ---- Arguments ------------------------------------------------------------------------------
 
 function parseArgs (argv) {
-  const a = { quick: false, case: null, peer: null }
+  const a = { quick: false, windows: false, case: null, peer: null }
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]
     if (k === '--quick') a.quick = true
+    else if (k === '--windows') a.windows = true
     else if (k === '--case') a.case = argv[++i]
     else if (k.startsWith('--case=')) a.case = k.slice(7)
     else if (k === '--peer') a.peer = argv[++i]
     else if (k.startsWith('--peer=')) a.peer = k.slice(7)
     else if (k === '-h' || k === '--help') {
-      console.log('usage: node bench/run.js [--quick] [--case flood|start|stop|restart|memory|1-5] [--peer NAME]')
+      console.log('usage: node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|1-6] [--peer NAME]')
       process.exit(0)
     } else {
       console.error('unknown argument ' + k)
@@ -51,8 +57,17 @@ function table (header, rows) {
 
 // ---- Cases ----------------------------------------------------------------------------------
 
+const usable = (r) => r && r.ok && !r.skipped
+/** a[key] / b[key] as "1.23×", or n/a. */
+function ratio (a, b, key) {
+  return usable(a) && usable(b) && b[key] > 0 ? (a[key] / b[key]).toFixed(2) + '×' : 'n/a'
+}
+const floodMedian = { key: 'wall', note: (runs) => `wall ${runs.map((x) => (x.wall / 1000).toFixed(2)).join(' / ')} s (median shown); lost/torn/out-of-order per run: ${runs.map((x) => `${x.lost}/${x.torn}/${x.outOfOrder}`).join(', ')}` }
+const stopMedian = { key: 'tApi', note: (runs) => `API done ${runs.map((x) => x.tApi.toFixed(1)).join(' / ')} ms, all gone ${runs.map((x) => x.tGone.toFixed(1)).join(' / ')} ms (median by API done shown)` }
+
 const { peers: floodPeers } = require('./cases/flood')
 const { peers: restartPeers } = require('./cases/restart')
+const idle = require('./cases/idle')
 const services = require('./cases/services')
 const serviceLabel = (p) => services.labels[p]
 const N = services.N
@@ -70,6 +85,7 @@ const CASES = [
     // Wall times on a 2-core machine shared with other work are noisy: the fast peers run 3 times
     // (each in a fresh process) and the run with the median wall time is shown.
     repeats: (p, q) => q || p === 'idle' || p === 'pm2' ? 1 : 3,
+    median: floodMedian,
     header: ['Peer', 'Wall (s)', 'Lines/s', 'Lost', 'Torn', 'Out of order', 'Dup', 'Event loop p99 (ms)', 'Event loop max (ms)', 'Peak RSS (MiB)', 'CPU s: JS thread / whole main process / children', 'JS thread waiting for a CPU (ms)'],
     row: (r) => {
       const cpu = `${f(r.cpu.main / 1000, 2)} / ${f(r.cpu.proc / 1000, 2)} / ${f(r.cpu.children / 1000, 2)}`
@@ -106,9 +122,14 @@ const CASES = [
     label: serviceLabel,
     opts: () => ({}),
     timeout: 90000,
+    // One stop of 50 takes tens of ms and a busy neighbour shifts it by as much: 3 runs, each in
+    // a fresh process, the median (by API done) shown.
+    repeats: (p, q) => q ? 1 : 3,
+    median: stopMedian,
     header: ['Peer', 'API done (ms)', `All ${N} pids gone (ms)`],
     row: (r) => [f(r.tApi, 1), f(r.tGone, 1)],
-    foot: 'API done: Node = `kill()` each, every `exit` event; @elife/pm2 = `stopAll()` (returns at once), every `exit` event; elife/pm = `await stopall()`. Gone: `process.kill(pid, 0)` polled every 1 ms until every pid is ESRCH.'
+    summary: (res) => 'Summary: elife/pm `stopall()` / Node kill-all, API done = **' + ratio(res.pm, res.node, 'tApi') + '**; all pids gone = **' + ratio(res.pm, res.node, 'tGone') + '**',
+    foot: 'API done: Node = `kill()` each, every `exit` event; @elife/pm2 = `stopAll()` (returns at once), every `exit` event; elife/pm = `await stopall()`. Gone: `process.kill(pid, 0)` polled every 1 ms until every pid is ESRCH. Median of 3 runs (by API done), each in a fresh process.'
   },
   {
     id: 'restart',
@@ -133,8 +154,62 @@ const CASES = [
     header: ['Peer', 'RSS before (MiB)', `RSS with ${N} (MiB)`, 'RSS per service (KiB)', 'JS heap + external per service (KiB)'],
     row: (r) => [f(mib(r.rss0), 1), f(mib(r.rss1), 1), f(r.perService / 1024, 1), f(r.heapPerService / 1024, 1)],
     foot: 'After loading the peer\'s library; 1.5 s after the last start; `global.gc()` (--expose-gc) before each reading.'
+  },
+  {
+    id: 'idle',
+    num: 6,
+    title: (o) => `Case 6 — main-process CPU while ${N} services sit idle (${o.window / 1000} s)`,
+    peers: ['idle', 'node', 'pm', 'pm-maxmem'],
+    label: (p) => idle.variants[p].label,
+    opts: (q) => ({ window: q ? 3000 : 10000 }),
+    timeout: 90000,
+    header: ['Peer', 'Whole process, utime+stime (ms)', 'All threads, on a CPU (ms)', 'JS thread: ms / wake-ups', 'pm\'s threads: ms / wake-ups', 'Other Node threads: ms / wake-ups'],
+    row: (r) => {
+      const g = (x) => `${f(x.ns / 1e6, 2)} / ${f(x.wakeups)}`
+      return [f(r.procMs), f(r.allNs / 1e6, 2), g(r.js), r.pm.threads ? g(r.pm) : '—', g(r.node)]
+    },
+    foot: `Measured after every service reported running and 2 s more, over the window shown, from /proc/self/task/*: CPU time as the scheduler counts it (schedstat, ns) and wake-ups (voluntary + involuntary context switches) of every thread of the main process, grouped as the JS thread, pm's own threads (\`elife-pm*\`) and Node's other threads; the whole process's utime+stime (/proc/self/stat, 10 ms ticks) is what \`top\` would charge. maxMemory is ${idle.MAX_MEMORY / 2 ** 20} MiB, far above what an idle service uses: every service is sampled once a second and none is restarted.`
   }
 ]
+
+// The Windows column (--windows): the same workers, in Windows node.exe under Wine. Wine is not
+// Windows, so what counts is each ratio of elife/pm to Windows Node's own way in the same run.
+const WINDOWS_CASES = [
+  {
+    id: 'flood',
+    num: 1,
+    title: (o) => `Windows (Wine) — log flood: 4 services × ${f(o.lines)} lines of 100 bytes into one shared log file`,
+    peers: ['node', 'pm'],
+    label: (p) => 'Windows node.exe: ' + floodPeers[p].label,
+    // Every process start and every pipe read goes through wineserver: 50,000 lines per service
+    // take a few seconds there.
+    opts: (q) => ({ lines: q ? 10000 : 50000 }),
+    timeout: 300000,
+    waitQuiet: true,
+    repeats: (p, q) => q ? 1 : 3,
+    median: floodMedian,
+    header: ['Peer', 'Wall under Wine (s)', 'Lost', 'Torn', 'Out of order', 'Dup'],
+    row: (r) => [f(r.wall / 1000, 2), f(r.lost), f(r.torn), f(r.outOfOrder), f(r.dup)],
+    summary: (res) => 'Summary (the figure to quote): elife/pm wall / Windows Node `pipe()` wall = **' + ratio(res.pm, res.node, 'wall') + '**',
+    foot: 'Both in the official Windows node.exe under Wine, one after another, each in a fresh process; wall: first start → every line on disk; lines verified as in case 1.'
+  },
+  {
+    id: 'stop',
+    num: 3,
+    title: () => `Windows (Wine) — stop all of ${N} running services`,
+    peers: ['node', 'pm'],
+    label: (p) => 'Windows node.exe: ' + services.labels[p],
+    opts: () => ({}),
+    timeout: 300000,
+    repeats: (p, q) => q ? 1 : 3,
+    median: stopMedian,
+    header: ['Peer', 'API done under Wine (ms)', `All ${N} pids gone under Wine (ms)`],
+    row: (r) => [f(r.tApi, 1), f(r.tGone, 1)],
+    summary: (res) => 'Summary (the figures to quote): elife/pm `stopall()` / Windows Node kill-all, API done = **' + ratio(res.pm, res.node, 'tApi') + '**; all pids gone = **' + ratio(res.pm, res.node, 'tGone') + '**',
+    foot: 'Node = `kill()` each (TerminateProcess), every `exit` event; elife/pm = `await stopall()` (the idle services registered no `onstopping`: their job objects are terminated). Gone: `process.kill(pid, 0)` polled every 1 ms. Median of 3 runs by API done.'
+  }
+]
+const wine = args.windows ? require('./lib/wine') : null
 
 // ---- Processes we started -------------------------------------------------------------------
 
@@ -178,6 +253,7 @@ let tmpRoot = null
 function cleanupAndExit (code) {
   if (current) { try { process.kill(-current.pid, 'SIGKILL') } catch (e) {} }
   killStrays()
+  if (wine) wine.shutDown()
   if (tmpRoot) fs.rmSync(tmpRoot, { recursive: true, force: true })
   process.exit(code)
 }
@@ -213,24 +289,39 @@ function runWorker1 (c, peer, opts) {
   fs.mkdirSync(dir, { recursive: true })
   const resultFile = path.join(dir, 'result.json')
   const t0 = Date.now()
+  const workerArgs = (p) => ['--expose-gc', p(path.join(__dirname, 'worker.js')), c.id, peer, p(resultFile), p(dir), JSON.stringify(opts)]
+  // Windows node.exe under Wine must not write to a Unix pipe: its output goes to a file.
+  const outFile = path.join(dir, 'worker.out')
+  const outFd = wine ? fs.openSync(outFile, 'w') : null
   return new Promise((resolve) => {
-    const w = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'worker.js'), c.id, peer, resultFile, dir, JSON.stringify(opts)], {
-      cwd: ROOT,
-      env: Object.assign({}, process.env, { [TAG_VAR]: TAG }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true // its own process group, so a timeout can take the worker and its children down
-    })
+    const w = wine
+      ? spawn('wine', [wine.NODE_EXE].concat(workerArgs(wine.winPath)), {
+        cwd: ROOT,
+        env: Object.assign({}, wine.ENV, { [TAG_VAR]: TAG }),
+        stdio: ['ignore', outFd, outFd],
+        detached: true
+      })
+      : spawn(process.execPath, workerArgs((x) => x), {
+        cwd: ROOT,
+        env: Object.assign({}, process.env, { [TAG_VAR]: TAG }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true // its own process group, so a timeout can take the worker and its children down
+      })
     current = w
     let tail = ''
     const keep = (d) => { tail = (tail + d).slice(-2000) }
-    w.stdout.on('data', keep)
-    w.stderr.on('data', keep)
+    if (wine) fs.closeSync(outFd)
+    else {
+      w.stdout.on('data', keep)
+      w.stderr.on('data', keep)
+    }
     let timedOut = false
     const limit = Number(process.env.BENCH_TIMEOUT_MS) || c.timeout
     const timer = setTimeout(() => { timedOut = true; try { process.kill(-w.pid, 'SIGKILL') } catch (e) {} }, limit)
     w.on('close', (code, signal) => {
       clearTimeout(timer)
       current = null
+      if (wine) { try { keep(fs.readFileSync(outFile, 'utf8')) } catch (e) {} }
       let r = null
       try { r = JSON.parse(fs.readFileSync(resultFile, 'utf8')) } catch (e) {}
       if (timedOut) r = { ok: false, error: `timed out after ${limit / 1000} s` }
@@ -248,16 +339,14 @@ function runWorker1 (c, peer, opts) {
   })
 }
 
-// Of several runs of one (case, peer): the one with the median wall time, with every run's wall,
-// lost and torn counts in a note. A failed run wins (it must show).
-function pickMedian (runs) {
+// Of several runs of one (case, peer): the one with the median of the case's key figure, with
+// every run's figures in a note. A failed run wins (it must show).
+function pickMedian (runs, how) {
   const bad = runs.find((r) => !r.ok || r.skipped)
   if (bad || runs.length === 1) return bad || runs[0]
-  const sorted = runs.slice().sort((a, b) => a.wall - b.wall)
+  const sorted = runs.slice().sort((a, b) => a[how.key] - b[how.key])
   const r = sorted[(sorted.length - 1) >> 1]
-  const walls = runs.map((x) => (x.wall / 1000).toFixed(2)).join(' / ')
-  const lostTorn = runs.map((x) => `${x.lost}/${x.torn}/${x.outOfOrder}`).join(', ')
-  r.notes = [`${runs.length} runs, wall ${walls} s (median shown); lost/torn/out-of-order per run: ${lostTorn}`].concat(r.notes || [])
+  r.notes = [`${runs.length} runs, ${how.note(runs)}`].concat(r.notes || [])
   return r
 }
 
@@ -269,12 +358,12 @@ function machine () {
   try { distro = /PRETTY_NAME="?([^"\n]+)/.exec(fs.readFileSync('/etc/os-release', 'utf8'))[1] } catch (e) {}
   let rev = 'unknown'
   try {
-    rev = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
-    const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'lib', 'index.js'], { encoding: 'utf8' }).trim()
+    rev = execFileSync('git', ['-C', PM_ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['-C', PM_ROOT, 'status', '--porcelain', '--', 'src', 'lib', 'index.js'], { encoding: 'utf8' }).trim()
     if (dirty) rev += ' + uncommitted changes'
   } catch (e) {}
   let addon = 'missing'
-  try { addon = fs.statSync(path.join(ROOT, 'pm.linux-x64-gnu.node')).mtime.toISOString() } catch (e) {}
+  try { addon = fs.statSync(path.join(PM_ROOT, ADDON)).mtime.toISOString() } catch (e) {}
   let pm2v = '?'
   try { pm2v = require(path.join(ROOT, 'node_modules', '@elife', 'pm2', 'package.json')).version } catch (e) {}
   return [
@@ -284,24 +373,28 @@ function machine () {
     `- Node: ${process.version}`,
     `- OS: ${distro}, ${os.type()} ${os.release()} ${os.arch()}`,
     `- Load average (1/5/15 min) at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')}`,
-    `- elife/pm: ${rev}, addon built ${addon}; @elife/pm2 ${pm2v}`
-  ].join('\n')
+    `- elife/pm: ${rev}${PM_ROOT !== ROOT ? ` (${PM_ROOT}, measured by the harness of ${path.relative(process.cwd(), ROOT) || '.'})` : ''}, ${ADDON} built ${addon}; @elife/pm2 ${pm2v}`
+  ].concat(wine ? [`- Windows: node.exe ${wine.version} under ${wine.wineVersion()} (Wine is not Windows: compare the ratios, not the times)`] : []).join('\n')
 }
 
 // ---- Main -----------------------------------------------------------------------------------
 
+const ADDON = args.windows ? 'pm.win32-x64-gnu.node' : 'pm.linux-x64-gnu.node'
+
 function ensureAddon () {
-  if (fs.existsSync(path.join(ROOT, 'pm.linux-x64-gnu.node'))) return
-  console.error('pm.linux-x64-gnu.node is missing: npm run build')
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] })
+  if (wine) return wine.ensure()
+  if (fs.existsSync(path.join(PM_ROOT, ADDON))) return
+  console.error(ADDON + ' is missing: npm run build')
+  execFileSync('npm', ['run', 'build'], { cwd: PM_ROOT, stdio: ['ignore', process.stderr, process.stderr] })
 }
 
 async function main () {
   const t0 = Date.now()
-  let cases = CASES
+  const all = args.windows ? WINDOWS_CASES : CASES
+  let cases = all
   if (args.case) {
-    cases = CASES.filter((c) => c.id === args.case || String(c.num) === args.case)
-    if (!cases.length) { console.error(`unknown case ${args.case}; cases: ${CASES.map((c) => c.id).join(', ')}`); process.exit(2) }
+    cases = all.filter((c) => c.id === args.case || String(c.num) === args.case)
+    if (!cases.length) { console.error(`unknown case ${args.case}; cases: ${all.map((c) => c.id).join(', ')}`); process.exit(2) }
   }
   if (!fs.existsSync(path.join(ROOT, 'node_modules', '@elife', 'pm2'))) {
     console.error('@elife/pm2 is missing: run `npm install` first'); process.exit(2)
@@ -311,8 +404,9 @@ async function main () {
   for (const s of before) { try { process.kill(s.pid, 'SIGKILL') } catch (e) {} }
   if (before.length) console.error(`[bench] killed ${before.length} leftover processes of an earlier, interrupted run`)
   tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'elife-pm-bench-'))
+  if (wine) wine.version = wine.warmUp(path.join(tmpRoot, 'warm-up.out'))
 
-  const out = [`# elife/pm benchmarks${args.quick ? ' (--quick)' : ''}`, '', machine(), '']
+  const out = [`# elife/pm benchmarks${args.quick ? ' (--quick)' : ''}${wine ? ', Windows under Wine' : ''}`, '', machine(), '']
   let failed = false
   for (const c of cases) {
     const opts = c.opts(args.quick)
@@ -329,7 +423,7 @@ async function main () {
         process.stderr.write(r.ok ? (r.skipped ? `skipped (${r.seconds.toFixed(1)} s)\n` : `ok (${r.seconds.toFixed(1)} s)\n`) : `FAILED (${r.seconds.toFixed(1)} s)\n`)
         if (!r.ok || r.skipped) break
       }
-      results[p] = pickMedian(runs)
+      results[p] = pickMedian(runs, c.median)
     }
     const rows = []
     const notes = []
@@ -354,6 +448,7 @@ async function main () {
   }
   const strays = killStrays()
   if (strays.length) { failed = true; out.push(`**${strays.length} stray processes at the end, killed.**`, '') }
+  if (wine) wine.shutDown()
   fs.rmSync(tmpRoot, { recursive: true, force: true })
   tmpRoot = null
   out.push(`Load average (1/5/15 min) at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')}.`, '')
@@ -362,9 +457,10 @@ async function main () {
   out.push(`Total bench time: ${((Date.now() - t0) / 1000).toFixed(0)} s; every (case, peer) ran in a fresh Node process, one at a time; ` +
     (strayTotal ? `**${strayTotal} stray processes were left behind and killed** (see the notes)` : 'no process was left behind') + '; temp files removed.', '')
   fs.mkdirSync(OUT, { recursive: true })
-  fs.writeFileSync(path.join(OUT, 'results.md'), out.join('\n'))
+  const outName = wine ? 'results-windows.md' : 'results.md'
+  fs.writeFileSync(path.join(OUT, outName), out.join('\n'))
   console.log(out.slice(-4).join('\n'))
-  console.error(`[bench] written to ${path.relative(process.cwd(), path.join(OUT, 'results.md'))}`)
+  console.error(`[bench] written to ${path.relative(process.cwd(), path.join(OUT, outName))}`)
   process.exitCode = failed ? 1 : 0
 }
 

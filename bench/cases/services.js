@@ -10,7 +10,8 @@ const N = 50
 
 // Every idle service connects here once its code runs: "all running" as the services see it.
 function readyServer (dir) {
-  const sock = path.join(dir, 'ready.sock')
+  // A Unix socket; on Windows a named pipe (net takes both as a path).
+  const sock = process.platform === 'win32' ? `\\\\.\\pipe\\elife-pm-bench-${process.pid}-${Date.now()}` : path.join(dir, 'ready.sock')
   const seen = new Set()
   let want = Infinity; let onAll = null; let tAll = null
   const server = net.createServer((c) => {
@@ -115,4 +116,4 @@ async function memory (peerName, ctx) {
   })
 }
 
-module.exports = { start, stop, memory, N, labels: peers.labels }
+module.exports = { start, stop, memory, readyServer, N, labels: peers.labels }

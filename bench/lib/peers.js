@@ -70,7 +70,8 @@ function pmPeer () {
   return {
     errors,
     async start (specs) {
-      const infos = await Promise.all(specs.map((s) => pm.start({ name: s.name, script: s.script, args: s.args })))
+      // Anything else in a spec (e.g. maxMemory) is a pm option.
+      const infos = await Promise.all(specs.map((s) => pm.start(Object.assign({}, s))))
       return infos.map((i) => i.pid)
     },
     async stopAll () {

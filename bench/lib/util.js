@@ -4,6 +4,9 @@ const path = require('path')
 const { performance, monitorEventLoopDelay } = require('perf_hooks')
 
 const ROOT = path.join(__dirname, '..', '..')
+// Which checkout of elife/pm the bench measures: this one, or BENCH_PM_ROOT (another worktree
+// with its own build, e.g. an older commit, measured by this same harness).
+const PM_ROOT = process.env.BENCH_PM_ROOT ? path.resolve(process.env.BENCH_PM_ROOT) : ROOT
 const FIXTURES = path.join(__dirname, '..', 'fixtures')
 
 const now = () => performance.now()
@@ -63,6 +66,7 @@ function cpuSince (a) {
 /** CPU ms on a CPU and waiting for one, of this process's threads other than the main one, by name. */
 function threadCpu () {
   const out = {}
+  if (process.platform !== 'linux') return out
   for (const t of fs.readdirSync('/proc/self/task')) {
     if (t === String(process.pid)) continue
     try {
@@ -121,15 +125,15 @@ function killLeftovers (pids) {
   return left
 }
 
-/** elife/pm from this checkout. Another engineer may be rebuilding the addon: retry a few times. */
+/** elife/pm from PM_ROOT. Another engineer may be rebuilding the addon: retry a few times. */
 function loadPm () {
   let lastErr
   for (let i = 0; i < 5; i++) {
     try {
-      return require(ROOT)
+      return require(PM_ROOT)
     } catch (e) {
       lastErr = e
-      for (const k of Object.keys(require.cache)) if (k.startsWith(ROOT) && !k.includes('node_modules') && !k.includes(path.sep + 'bench' + path.sep)) delete require.cache[k]
+      for (const k of Object.keys(require.cache)) if (k.startsWith(PM_ROOT) && !k.includes('node_modules') && !k.includes(path.sep + 'bench' + path.sep)) delete require.cache[k]
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000)
     }
   }
@@ -144,4 +148,4 @@ function gc () {
   if (typeof global.gc === 'function') { global.gc(); global.gc() }
 }
 
-module.exports = { cpu, cpuSince, threadCpu, ROOT, FIXTURES, now, sleep, mib, median, eventLoopMonitor, peakRss, alive, whenAllDead, waitFor, killLeftovers, loadPm, loadPm2, gc, fs }
+module.exports = { cpu, cpuSince, threadCpu, ROOT, PM_ROOT, FIXTURES, now, sleep, mib, median, eventLoopMonitor, peakRss, alive, whenAllDead, waitFor, killLeftovers, loadPm, loadPm2, gc, fs }
