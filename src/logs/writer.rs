@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use tokio::sync::{mpsc, oneshot};
@@ -50,17 +51,31 @@ enum Msg {
 /// and everything queued is written.
 pub struct Writer {
     tx: mpsc::Sender<Msg>,
+    /// Batches queued and not yet written. A flush with none pending returns at once: a quiet
+    /// service's exit (and a stopall of many) needs no round trip through the writer thread,
+    /// which runs at a lower priority and may wait for a CPU.
+    pending: Arc<AtomicUsize>,
 }
 
 impl Writer {
     /// Queues whole lines; waits while the queue is full.
     pub async fn write(&self, lines: Vec<u8>) {
-        // An error means the writer thread is gone, which happens only at process exit.
-        let _ = self.tx.send(Msg::Lines(lines)).await;
+        // An error means the writer thread is gone, which happens only at process exit. The
+        // count goes up only with a slot in hand, so a write cancelled while it waits for one
+        // leaves nothing counted.
+        if let Ok(slot) = self.tx.reserve().await {
+            self.pending.fetch_add(1, Ordering::SeqCst);
+            slot.send(Msg::Lines(lines));
+        }
     }
 
     /// Resolves once everything queued before it is written.
     pub async fn flush(&self) {
+        // Every batch queued before this call was counted before its write() returned, and is
+        // uncounted only once written.
+        if self.pending.load(Ordering::SeqCst) == 0 {
+            return;
+        }
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Msg::Flush(tx)).await.is_ok() {
             let _ = rx.await;
@@ -195,10 +210,12 @@ impl LogWriters {
             return Ok(w);
         }
         let (tx, rx) = mpsc::channel(QUEUE);
+        let pending = Arc::new(AtomicUsize::new(0));
+        let written = pending.clone();
         std::thread::Builder::new()
             .name("elife-pm-log".into())
-            .spawn(move || run(sink, rx))?;
-        let writer = Arc::new(Writer { tx });
+            .spawn(move || run(sink, rx, &written))?;
+        let writer = Arc::new(Writer { tx, pending });
         open.insert(key, Arc::downgrade(&writer));
         Ok(writer)
     }
@@ -440,7 +457,7 @@ impl FileSink {
     }
 }
 
-fn run(mut sink: Sink, mut rx: mpsc::Receiver<Msg>) {
+fn run(mut sink: Sink, mut rx: mpsc::Receiver<Msg>, pending: &AtomicUsize) {
     crate::os::priority::lower_this_thread();
     // No buffer of its own: the first batch of each round becomes the buffer, so a reserved
     // 1 MiB would only be freed again.
@@ -448,10 +465,17 @@ fn run(mut sink: Sink, mut rx: mpsc::Receiver<Msg>) {
     let mut flushed = Vec::new();
     while let Some(first) = rx.blocking_recv() {
         let mut next = Some(first);
+        let mut batches = 0;
         while let Some(msg) = next.take() {
             match msg {
-                Msg::Lines(lines) if buf.is_empty() => buf = lines,
-                Msg::Lines(lines) => buf.extend_from_slice(&lines),
+                Msg::Lines(lines) if buf.is_empty() => {
+                    batches += 1;
+                    buf = lines;
+                }
+                Msg::Lines(lines) => {
+                    batches += 1;
+                    buf.extend_from_slice(&lines);
+                }
                 Msg::Flush(done) => flushed.push(done),
             }
             if buf.len() < WRITE_CHUNK {
@@ -462,6 +486,8 @@ fn run(mut sink: Sink, mut rx: mpsc::Receiver<Msg>) {
             sink.write(&buf);
         }
         buf.clear();
+        // Written (or reported lost): a flush from now on need not wait for these.
+        pending.fetch_sub(batches, Ordering::SeqCst);
         for done in flushed.drain(..) {
             let _ = done.send(());
         }
@@ -494,6 +520,8 @@ mod tests {
             a.write(format!("{i}\n").into_bytes()).await;
         }
         a.flush().await;
+        // Every batch was counted out again: the next flush of a quiet writer costs nothing.
+        assert_eq!(a.pending.load(Ordering::SeqCst), 0);
         let text = std::fs::read_to_string(dir.join("sub/x.log")).unwrap();
         let got: Vec<usize> = text.lines().map(|l| l.parse().unwrap()).collect();
         assert_eq!(got, (0..1000).collect::<Vec<_>>());
