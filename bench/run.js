@@ -161,14 +161,14 @@ const CASES = [
     title: (o) => `Case 6 — main-process CPU while ${N} services sit idle (${o.window / 1000} s)`,
     peers: ['idle', 'node', 'pm', 'pm-maxmem'],
     label: (p) => idle.variants[p].label,
-    opts: (q) => ({ window: q ? 3000 : 10000 }),
+    opts: (q) => ({ window: q ? 3000 : 10000, settle: q ? 3000 : 10000 }),
     timeout: 90000,
     header: ['Peer', 'Whole process, utime+stime (ms)', 'All threads, on a CPU (ms)', 'JS thread: ms / wake-ups', 'pm\'s threads: ms / wake-ups', 'Other Node threads: ms / wake-ups'],
     row: (r) => {
       const g = (x) => `${f(x.ns / 1e6, 2)} / ${f(x.wakeups)}`
       return [f(r.procMs), f(r.allNs / 1e6, 2), g(r.js), r.pm.threads ? g(r.pm) : '—', g(r.node)]
     },
-    foot: `Measured after every service reported running and 2 s more, over the window shown, from /proc/self/task/*: CPU time as the scheduler counts it (schedstat, ns) and wake-ups (voluntary + involuntary context switches) of every thread of the main process, grouped as the JS thread, pm's own threads (\`elife-pm*\`) and Node's other threads; the whole process's utime+stime (/proc/self/stat, 10 ms ticks) is what \`top\` would charge. maxMemory is ${idle.MAX_MEMORY / 2 ** 20} MiB, far above what an idle service uses: every service is sampled once a second and none is restarted.`
+    foot: `Measured after every service reported running and 10 s more (V8's memory reducer runs a GC about 8 s after the burst of starting them: Node's work, not pm's), over the window shown, from /proc/self/task/*: CPU time as the scheduler counts it (schedstat, ns) and wake-ups (voluntary + involuntary context switches) of every thread of the main process, grouped as the JS thread, pm's own threads (\`elife-pm*\`) and Node's other threads; the whole process's utime+stime (/proc/self/stat, 10 ms ticks) is what \`top\` would charge. maxMemory is ${idle.MAX_MEMORY / 2 ** 20} MiB, far above what an idle service uses: every service is sampled once a second and none is restarted.`
   }
 ]
 

@@ -1,6 +1,8 @@
 'use strict'
 // Case 6, idle cost: the main process's CPU time while N services run and do nothing. After every
-// service reported running and a settling pause, every thread of this process is read twice,
+// service reported running and a settling pause (`settle` ms: V8's memory reducer runs a GC about
+// 8 s after a burst of allocation such as starting 50 services; that is Node's work, in every
+// row alike, not pm's), every thread of this process is read twice,
 // `window` ms apart, from /proc/self/task/<tid>/{stat,schedstat,status}: CPU time (ticks and the
 // scheduler's ns) and wake-ups (context switches), grouped as the JS thread, pm's threads
 // (`elife-pm*`) and the rest of Node (V8 platform workers, libuv's pool, …).
@@ -11,7 +13,6 @@ const { readyServer, N } = require('./services')
 
 const IDLE = path.join(u.FIXTURES, 'idle.js')
 const CLK_TCK = 100 // USER_HZ, the unit of /proc/<pid>/stat times
-const SETTLE = 2000 // ms after the last service ran: startup work (JIT, GC, pipes) dies down
 
 const MAX_MEMORY = 512 * 1024 * 1024 // far above an idle Node's: sampled, never exceeded
 
@@ -85,7 +86,7 @@ async function run (name, ctx) {
       await Promise.race([allReady, u.sleep(30000).then(() => { throw new Error('services did not all report running within 30 s') })])
     }
     ready.close()
-    await u.sleep(SETTLE)
+    await u.sleep(ctx.settle)
     const a = threads(); const pa = procTicks(); const t0 = u.now()
     await u.sleep(window)
     const b = threads(); const pb = procTicks(); const t1 = u.now()
