@@ -162,6 +162,10 @@ impl Losses {
 #[derive(Default)]
 pub struct LogWriters {
     open: Mutex<HashMap<Destination, Weak<Writer>>>,
+    /// The writers for the main process's stdout and stderr, once opened, are kept for good
+    /// (two threads at most): a service that restarts with no other service printing would
+    /// otherwise start a writer thread anew between its spawn and its start event.
+    std: Mutex<Vec<Arc<Writer>>>,
     /// Where the writers report what went wrong (lines lost, a log that cannot be reopened).
     report: Report,
 }
@@ -216,6 +220,12 @@ impl LogWriters {
             .name("elife-pm-log".into())
             .spawn(move || run(sink, rx, &written))?;
         let writer = Arc::new(Writer { tx, pending });
+        if !matches!(key, Destination::File(_)) {
+            self.std
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(writer.clone());
+        }
         open.insert(key, Arc::downgrade(&writer));
         Ok(writer)
     }
