@@ -168,7 +168,7 @@ const CASES = [
       const g = (x) => `${f(x.ns / 1e6, 2)} / ${f(x.wakeups)}`
       return [f(r.procMs), f(r.allNs / 1e6, 2), g(r.js), r.pm.threads ? g(r.pm) : '—', g(r.node)]
     },
-    foot: `Measured after every service reported running and 10 s more (V8's memory reducer runs a GC about 8 s after the burst of starting them: Node's work, not pm's), over the window shown, from /proc/self/task/*: CPU time as the scheduler counts it (schedstat, ns) and wake-ups (voluntary + involuntary context switches) of every thread of the main process, grouped as the JS thread, pm's own threads (\`elife-pm*\`) and Node's other threads; the whole process's utime+stime (/proc/self/stat, 10 ms ticks) is what \`top\` would charge. maxMemory is ${idle.MAX_MEMORY / 2 ** 20} MiB, far above what an idle service uses: every service is sampled once a second and none is restarted.`
+    foot: `Measured after every service reported running and 10 s more (V8's memory reducer runs a GC about 8 s after the burst of starting them: Node's work, not pm's), over the window shown, from /proc/self/task/*: CPU time as the scheduler counts it (schedstat, ns) and wake-ups (voluntary context switches: each time the thread slept and was woken) of every thread of the main process, grouped as the JS thread, pm's own threads (\`elife-pm*\`) and Node's other threads; the whole process's utime+stime (/proc/self/stat, 10 ms ticks) is what \`top\` would charge. maxMemory is ${idle.MAX_MEMORY / 2 ** 20} MiB, far above what an idle service uses: every service is sampled once a second and none is restarted.`
   }
 ]
 

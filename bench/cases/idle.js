@@ -4,7 +4,8 @@
 // 8 s after a burst of allocation such as starting 50 services; that is Node's work, in every
 // row alike, not pm's), every thread of this process is read twice,
 // `window` ms apart, from /proc/self/task/<tid>/{stat,schedstat,status}: CPU time (ticks and the
-// scheduler's ns) and wake-ups (context switches), grouped as the JS thread, pm's threads
+// scheduler's ns) and wake-ups (voluntary context switches; preemptions by other work are not
+// the thread's doing), grouped as the JS thread, pm's threads
 // (`elife-pm*`) and the rest of Node (V8 platform workers, libuv's pool, …).
 const path = require('path')
 const u = require('../lib/util')
@@ -42,7 +43,7 @@ function threads () {
       const ns = Number(u.fs.readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0])
       const status = u.fs.readFileSync(`/proc/self/task/${t}/status`, 'utf8')
       const sw = (k) => Number((new RegExp(k + ':\\s+(\\d+)').exec(status) || [0, 0])[1])
-      out.set(tid, { comm, group: group(comm, tid), ticks, ns, wakeups: sw('voluntary_ctxt_switches') + sw('nonvoluntary_ctxt_switches') })
+      out.set(tid, { comm, group: group(comm, tid), ticks, ns, wakeups: sw('voluntary_ctxt_switches') })
     } catch (e) {} // a thread that ended meanwhile
   }
   return out
