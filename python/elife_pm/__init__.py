@@ -1,10 +1,16 @@
 """elife_pm: the service side of elife/pm for Python services (standard library only).
 
-    from elife_pm import onstopping
+    from elife_pm import onstopping, on_message, ready, send
 
     @onstopping
     def close():
         server.close()
+
+    @on_message
+    def handle(message):       # pm.send('name', message) in the main process
+        send({"got": message})  # a 'message' event there
+
+    ready()                    # start({ waitReady: true }) resolves; dependents start
 
 pm puts this package on the PYTHONPATH of every Python service it starts. A handler runs when
 pm asks the service to stop (over the same channel Node services use), when the main process
@@ -12,6 +18,7 @@ is gone (the channel closes, or the kernel's death signal SIGTERM arrives), or o
 once the handlers have run, the service exits
 (code 1 if one of them raised). Handlers run on pm's reader thread, or on the main thread for
 SIGTERM: hand work to your own loop with its thread-safe calls (e.g. loop.call_soon_threadsafe).
+on_message handlers run on the same reader thread.
 """
 
 import json
