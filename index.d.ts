@@ -136,7 +136,7 @@ export interface StartOptions {
    * Names of services that must be running and ready (a service without `waitReady` counts as
    * ready once it runs) before this one spawns; they may be started after it. Each (re)spawn
    * waits for them again. A dependency that closes a cycle is refused by `start()`; a name pm
-   * does not run yet is reported as an `'error'` event and waited for. {@link stopall} stops a
+   * still does not run a second later is reported as an `'error'` event, and waited for. {@link stopall} stops a
    * service before the services it depends on. Restarting a dependency does not restart its
    * dependents. Default: `[]`.
    */

@@ -91,7 +91,7 @@ test('dependsOn: a cycle is refused; a name pm does not run is reported and wait
   pm.start(svc('a', { dependsOn: ['b'] }))
   assert.throws(() => pm.start(svc('b', { dependsOn: ['a'] })), /dependsOn" makes a cycle: b -> a -> b/)
   assert.throws(() => pm.start(svc('self', { dependsOn: ['self'] })), /cycle: self -> self/)
-  await waitFor('the error event', () => events.of('error', 'a').length)
+  await waitFor('the error event (after a second of waiting)', () => events.of('error', 'a').length)
   assert.match(events.of('error', 'a')[0].message, /waits for "b", which pm does not run/)
   events.close()
   assert.throws(() => pm.start(svc('x', { dependsOn: 'db' })), /"dependsOn" must be an array of service names/)
