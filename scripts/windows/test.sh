@@ -2,8 +2,8 @@
 # `npm run test:windows`: the Windows build tested on this Linux machine.
 #   1. setup.sh (toolchain, Windows node.exe and Electron, Wine prefix; quick once done)
 #   2. build.sh (the MinGW cross build of the addon)
-#   3. the addon's import table (Linux node); the Rust tests of the Windows-specific code (which,
-#      asar, and the OS layer against real processes) built for Windows and run under Wine
+#   3. the addon's import table (Linux node); the crate's Rust unit tests built for Windows and
+#      run under Wine (the pure logic with Windows paths, and the OS layer against real processes)
 #   4. node:test suites in Windows node.exe 20 under Wine (__test__/windows/*.win.js)
 #   5. the main process killed from Linux (kill -9 of its Wine process) leaves nothing behind
 #      (__test__/windows/orphans.linux.js, Linux node driving Wine)
@@ -37,9 +37,9 @@ step "import table of pm.win32-x64-gnu.node"
 node --test __test__/windows/imports.win.js
 took
 
-step "cargo test --target $WIN_TARGET (which, asar, os) under Wine"
+step "cargo test --target $WIN_TARGET --lib under Wine"
 ELIFE_PM_TEST_NODE=$(winepath -w "$NODE_EXE") LIBNODE_PATH=$LIBNODE_STUB CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
-  cargo test --quiet --target "$WIN_TARGET" --lib -- which:: asar:: os:: > "$LOGS/cargo-test.out" 2>&1 ||
+  cargo test --quiet --target "$WIN_TARGET" --lib > "$LOGS/cargo-test.out" 2>&1 ||
   { cat "$LOGS/cargo-test.out"; exit 1; }
 grep -E '^test result' "$LOGS/cargo-test.out"
 took
