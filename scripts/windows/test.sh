@@ -44,7 +44,7 @@ ELIFE_PM_TEST_NODE=$(winepath -w "$NODE_EXE") LIBNODE_PATH=$LIBNODE_STUB CARGO_T
 grep -E '^test result' "$LOGS/cargo-test.out"
 took
 
-SUITES=(${WIN_SUITES:-__test__/windows/core.win.js __test__/windows/restart.win.js __test__/windows/logs.win.js __test__/windows/lifecycle.win.js})
+SUITES=(${WIN_SUITES:-__test__/windows/core.win.js __test__/windows/restart.win.js __test__/windows/logs.win.js __test__/windows/lifecycle.win.js __test__/windows/features.win.js})
 step "node:test in Windows node.exe $NODE_WIN_VERSION under Wine: ${SUITES[*]}"
 rc=0
 timeout 900 wine "$NODE_EXE" --test --test-concurrency=1 "${SUITES[@]}" > "$LOGS/node-tests.out" 2>&1 || rc=$?
