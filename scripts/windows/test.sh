@@ -4,11 +4,14 @@
 #   2. build.sh (the MinGW cross build of the addon)
 #   3. the addon's import table (Linux node); the crate's Rust unit tests built for Windows and
 #      run under Wine (the pure logic with Windows paths, and the OS layer against real processes)
-#   4. node:test suites in Windows node.exe 20 under Wine (__test__/windows/*.win.js)
+#   4. node:test suites in Windows node.exe 20 under Wine (__test__/windows/*.win.js; features:
+#      readiness, dependsOn, the restart and memory limits, metrics, messages, restartall)
 #   5. the main process killed from Linux (kill -9 of its Wine process) leaves nothing behind
 #      (__test__/windows/orphans.linux.js, Linux node driving Wine)
 #   6. the Windows Electron 9.4.1 main process under xvfb-run: a service packed in app.asar, a
 #      polite stop on quit, nothing left after a kill (__test__/windows/electron.linux.js)
+#   7. the demo app in the Windows Electron (scripts/demo.js --windows --smoke, with a
+#      screenshot): its Node services work, nothing is left (__test__/windows/demo.linux.js)
 # Fails, never skips, when Wine or the Windows runtimes are missing.
 #
 # Windows node.exe under Wine fails with EBADF when its stdout is a Unix pipe, so Wine's output
@@ -58,4 +61,8 @@ took
 
 step "Windows Electron $ELECTRON_WIN_VERSION main process under Wine and xvfb-run"
 node --test __test__/windows/electron.linux.js
+took
+
+step "the demo in Windows Electron $ELECTRON_WIN_VERSION: npm run demo -- --windows --smoke"
+node --test __test__/windows/demo.linux.js
 took
