@@ -487,7 +487,12 @@ function main () {
   say('elife/pm ' + pmVersion + ' on Electron ' + process.versions.electron + (args.smoke ? ', smoke run' : '') + '; logs in ' + logsDir)
   createWindow()
   if (NO_PYTHON) say('hello: ' + NO_PYTHON)
-  return Promise.all(SERVICES.filter(function (s) { return !s.skip }).map(startService)).then(function (infos) {
+  // Dependencies first: a service started before the one it depends on is reported (an
+  // 'error' event) as waiting for a service pm does not run.
+  const waits = function (s) { return Boolean(s.options.dependsOn && s.options.dependsOn.length) }
+  const run = SERVICES.filter(function (s) { return !s.skip })
+  const order = run.filter(function (s) { return !waits(s) }).concat(run.filter(waits))
+  return Promise.all(order.map(startService)).then(function (infos) {
     say('started ' + infos.map(function (p) { return p.name + ' (pid ' + p.pid + ')' }).join(', '))
     setInterval(function () {
       const snap = push()
