@@ -126,6 +126,8 @@ test('maxMemory: a service that grows past it is restarted politely, with an eve
 test('list() shows memory (with children), CPU seconds and the log path', async () => {
   const log = path.join(out, 'metrics.log')
   await pm.start(svc('metrics', { log }))
+  // Spawned is not yet running its code: read once it did.
+  await waitFor('the service running', () => order().includes('start metrics'))
   const [info] = pm.list()
   assert.ok(info.memory > 1024 * 1024, `memory ${info.memory}`)
   assert.ok(info.cpu >= 0 && info.cpu < 60, `cpu ${info.cpu}`)

@@ -399,8 +399,8 @@ impl FileSink {
                 if written > kept {
                     // O_APPEND: the torn piece is the end of the file, whatever its size now.
                     let torn = (written - kept) as u64;
-                    if let Ok(end) = fs::size_of(&self.file) {
-                        let _ = fs::truncate(&self.file, end.saturating_sub(torn));
+                    if let Ok(end) = self.file.metadata().map(|m| m.len()) {
+                        let _ = self.file.set_len(end.saturating_sub(torn));
                     }
                 }
                 self.size += kept as u64;
