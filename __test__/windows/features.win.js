@@ -64,13 +64,17 @@ test('waitReady: a service that never says ready() rejects start() after readyTi
 })
 
 test('dependsOn: a service starts after its dependency is ready, even one started after it; stopall stops dependents first', async () => {
-  const web = pm.start(Object.assign(svc('web'), { dependsOn: ['db'] }))
+  const events = recorder()
+  // web says ready() too (it does not wait for it): its message comes after its onstopping
+  // registration, so once pm relayed it, a stop of web is the polite one.
+  const web = pm.start(Object.assign(svc('web', {}, { READY_AFTER: '0' }), { dependsOn: ['db'] }))
   await new Promise((resolve) => setTimeout(resolve, 300))
   assert.strictEqual(pm.list().find((p) => p.name === 'web').state, 'starting', 'web waits for db')
   const db = await pm.start(svc('db', { waitReady: true }, { READY_AFTER: '200' }))
   const webInfo = await web
   assert.ok(webInfo.startedAt >= db.startedAt)
-  await waitFor('web running its code', () => order().length === 2, 20000)
+  await waitFor('both registered', () => ['db', 'web'].every((n) => events.of('message', n).length), 20000)
+  events.close()
   assert.deepStrictEqual(order(), ['start db', 'start web'])
   await pm.stopall()
   assert.deepStrictEqual(order().slice(2), ['stop web', 'stop db'])
@@ -148,17 +152,22 @@ test('a polite stop right after a large message goes after it, never inside it',
   assert.strictEqual(stopped.lastExit.signal, null, 'it exited by itself, from onstopping')
 })
 
-test('stopping a service that does not read its channel, with a large message pending, is not held up by it', async () => {
-  await startReady(pm, { script: path.join(W, 'messages.js'), name: 'deaf', stopTimeout: 1000, env: { OUT: out, TAG: 'deaf', BLOCK: '1' } })
-  assert.strictEqual(pm.send('deaf', { n: 1, big: 'z'.repeat(4 << 20) }), 1)
+test('stopping a service that stopped reading its channel, with a large message pending, is not held up by it', async () => {
+  const BIG = 4 << 20
+  const file = path.join(out, 'deaf.messages')
+  await startReady(pm, { script: path.join(W, 'messages.js'), name: 'deaf', stopTimeout: 1000, env: { OUT: out, TAG: 'deaf', BLOCK_AFTER: '1' } })
+  // It reads the first message, then never reads again: once it has the first, pm's writer is
+  // on the second, which the pipe cannot take.
+  assert.strictEqual(pm.send('deaf', { n: 1, big: 'z'.repeat(BIG) }), 1)
+  assert.strictEqual(pm.send('deaf', { n: 2, big: 'z'.repeat(BIG) }), 1)
+  await waitFor('the first message read', () => readLines(file).length === 1, 20000)
   const t0 = Date.now()
-  const stopping = pm.stop('deaf')
-  const res = await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, 20000, 'hung').unref())])
+  const res = await Promise.race([pm.stop('deaf'), new Promise((resolve) => setTimeout(resolve, 20000, 'hung').unref())])
   assert.notStrictEqual(res, 'hung', 'stop() waited for a service that never reads')
   const [stopped] = res
   assert.ok(Date.now() - t0 < 10000, `stop took ${Date.now() - t0} ms`)
   assert.strictEqual(stopped.lastExit.signal, 'SIGKILL', 'ended after stopTimeout')
-  assert.deepStrictEqual(readLines(path.join(out, 'deaf.messages')), [])
+  assert.deepStrictEqual(readLines(file), ['got big 1 ' + BIG])
 })
 
 test('restartall() restarts every service in dependency order, none overlapping its old self', async () => {
