@@ -110,7 +110,7 @@ fn python(
     .ok_or_else(|| {
         let tried: Vec<String> = which::pythons(flavor)
             .iter()
-            .map(|(name, args)| std::iter::once(*name).chain(args.iter().copied()).collect::<Vec<_>>().join(" "))
+            .map(|(name, args)| [&[*name][..], args].concat().join(" "))
             .collect();
         format!(
             "no Python found to run {}: looked for {} on PATH; set the \"interpreter\" option or {PYTHON_ENV}",
