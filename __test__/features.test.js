@@ -101,7 +101,9 @@ test('dependsOn: a cycle is refused; a name pm does not run is reported and wait
 test('maxRestarts: 3 gives up after one start and three restarts, errored, with an error event', async () => {
   const events = recorder()
   await pm.start({ script: path.join(F, 'crash.js'), name: 'crashy', restartAt: [0], maxRestarts: 3 })
-  await waitFor('errored', () => pm.list()[0].state === 'errored')
+  // list() shows the state at once; the event comes through the JS queue after it.
+  await waitFor('the error event', () => events.of('error', 'crashy').length, 30000)
+  assert.strictEqual(pm.list()[0].state, 'errored')
   assert.strictEqual(events.of('start', 'crashy').length, 4)
   assert.strictEqual(events.of('restart', 'crashy').length, 3)
   const [error] = events.of('error', 'crashy')
