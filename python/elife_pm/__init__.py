@@ -32,6 +32,7 @@ import traceback
 __all__ = ["onstopping", "on_message", "ready", "send", "under_pm"]
 
 _CMD = "NODE_ELIFE_PM"
+_WINDOWS = os.name == "nt"
 _handlers = []
 _lock = threading.Lock()
 _send_lock = threading.Lock()
@@ -53,6 +54,10 @@ def _open_channel():
     try:
         fd = int(fd)
         os.set_inheritable(fd, False)
+        if _WINDOWS:
+            from . import _winpipe
+
+            return _winpipe.open_channel(fd)
         return socket.socket(fileno=fd)
     except (ValueError, OSError):
         return None
@@ -114,7 +119,8 @@ def onstopping(handler):
 
 
 def _listen():
-    if threading.current_thread() is threading.main_thread():
+    # Windows: no SIGTERM reaches a service (pm asks over the channel, or ends its job object).
+    if not _WINDOWS and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda signum, frame: _stop(orphaned=True))
     if _channel is None:
         return
@@ -189,7 +195,8 @@ def _stop(orphaned=False):
             stream.flush()
         except (OSError, ValueError):
             pass
-    if orphaned and _channel is not None and os.getpgid(0) == os.getpid():
+    # Windows has no process groups to kill: the job object pm put the service in ends its tree.
+    if orphaned and not _WINDOWS and _channel is not None and os.getpgid(0) == os.getpid():
         # The main process is gone (or someone else sent SIGTERM): nobody will clean up after
         # this service, so it takes its process group (its own children) with it.
         os.killpg(os.getpid(), signal.SIGKILL)
