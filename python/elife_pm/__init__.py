@@ -19,12 +19,19 @@ once the handlers have run, the service exits
 (code 1 if one of them raised). Handlers run on pm's reader thread, or on the main thread for
 SIGTERM: hand work to your own loop with its thread-safe calls (e.g. loop.call_soon_threadsafe).
 on_message handlers run on the same reader thread.
+
+On Windows the same calls work over Node's channel there (`_winpipe`: the libuv-framed named
+pipe pm hands the service as fd 3); there is no SIGTERM, and the job object pm puts the service
+in ends its children; a launcher between pm and Python (`py -3`, a venv's python.exe) is
+allowed there when fd 3 is a pipe. That path is implemented and unit-tested on Linux against a fake
+`_winapi`, but untested on real Windows (no Windows Python could be had to run it).
 """
 
 import json
 import os
 import signal
 import socket
+import stat
 import sys
 import threading
 import traceback
@@ -49,10 +56,15 @@ def _open_channel():
     fd = os.environ.pop("NODE_CHANNEL_FD", None)
     os.environ.pop("NODE_CHANNEL_SERIALIZATION_MODE", None)
     parent = os.environ.pop("ELIFE_PM_PARENT", None)
-    if fd is None or parent != str(os.getppid()):
+    if fd is None or parent is None:
         return None
     try:
         fd = int(fd)
+        if parent != str(os.getppid()):
+            # Windows: pm's `py -3` (and a venv's python.exe) is a launcher that runs the real
+            # Python as its own child and passes fd 3 on: there, a pipe on fd 3 is the channel.
+            if not (_WINDOWS and stat.S_ISFIFO(os.fstat(fd).st_mode)):
+                return None
         os.set_inheritable(fd, False)
         if _WINDOWS:
             from . import _winpipe

@@ -80,7 +80,8 @@ class Pipe(unittest.TestCase):
 
     def test_lines_come_whole_across_chunks_and_frames(self):
         stream = frame(b'{"a":1}\n{"b"') + frame(b":2}\n") \
-            + header(0x03, 4) + b"\0" * XFER_INFO_LEN + b"{}\n\n" + frame(b'{"c":' + b"3" * 100000 + b"}\n")
+            + header(0x03, 4) + b"\0" * XFER_INFO_LEN + b"{}\n\n" \
+            + frame(b'{"c":' + b"3" * 100000 + b"}\n")
         chunks = [(0, stream[i:i + 5000]) for i in range(0, len(stream), 5000)] \
             + [(0, fakewin.BROKEN)]
         ch, w = self.channel(reads=chunks)
@@ -128,8 +129,9 @@ class Pipe(unittest.TestCase):
 
 # The whole helper in a child Python that takes itself for Windows. It registers onstopping,
 # on_message, says ready and sends; `pm` (the fake pipe) sends an app message, a NODE_ internal
-# one and a transferred socket at once, and the stop (or the END) once the child's three writes
-# came. The child prints what it got; its writes go to a file.
+# one and a transferred socket once on_message is registered, and the scenario's end (a stop, a
+# broken pipe, garbage) after the child's three writes.
+# The child prints what it got; its writes go to a file.
 CHILD = textwrap.dedent("""
     import json, os, signal, struct, sys, threading
     import fakewin
@@ -138,7 +140,8 @@ CHILD = textwrap.dedent("""
     def frame(data):  # not elife_pm's: importing it here would open its channel as on Linux
         return struct.pack("<4I", 1 if data else 0, 0, len(data), 0) + data
     stop = frame(b'{"cmd":"NODE_ELIFE_PM","type":"stop"}\\n')
-    end = {"stop": stop, "broken": fakewin.BROKEN, "garbage": b'{"not":"framed"}\\n'}[scenario]
+    end = {"stop": stop, "launcher": stop, "notpipe": stop, "broken": fakewin.BROKEN,
+           "garbage": b'{"not":"framed"}\\n'}[scenario]
     first = frame(b'{"hello":') + frame(b'"win"}\\n{"cmd":"NODE_HANDLE_ACK"}\\n') \\
         + b"\\x03\\0\\0\\0" + bytes(12) + bytes(632)
     reads = [(2, first[:10]), (2, first[10:]), (3, end)]  # once on_message is registered
@@ -149,9 +152,18 @@ CHILD = textwrap.dedent("""
     sys.modules["_winapi"], sys.modules["msvcrt"] = fake, msvcrt
     inheritable = []
     os.set_inheritable = lambda fd, on: inheritable.append((fd, on))
+    real_fstat = os.fstat
+    # fd 3 as Windows' fstat shows a pipe (only looked at when a launcher sits between pm and
+    # this Python); "notpipe": something else is on fd 3
+    os.fstat = lambda fd: os.stat_result(
+        (0o644 | (0o100000 if scenario == "notpipe" else 0o010000),) + (0,) * 9) \\
+        if fd == 3 else real_fstat(fd)
     os.name = "nt"
     import elife_pm
     os.name = "posix"
+    if scenario == "notpipe":
+        print("under_pm", elife_pm.under_pm(), msvcrt.asked, inheritable)
+        sys.exit(0)
     assert elife_pm._WINDOWS and elife_pm.under_pm() and msvcrt.asked == [3], msvcrt.asked
     assert inheritable == [(3, False)] and "NODE_CHANNEL_FD" not in os.environ
     got = threading.Event()
@@ -177,10 +189,12 @@ CHILD = textwrap.dedent("""
 
 
 class Helper(unittest.TestCase):
-    def run_child(self, scenario):
+    def run_child(self, scenario, parent=None):
         with tempfile.TemporaryDirectory() as tmp:
             written = os.path.join(tmp, "written")
-            env = dict(os.environ, NODE_CHANNEL_FD="3", ELIFE_PM_PARENT=str(os.getpid()),
+            open(written, "wb").close()
+            parent = str(os.getpid()) if parent is None else parent
+            env = dict(os.environ, NODE_CHANNEL_FD="3", ELIFE_PM_PARENT=parent,
                        PYTHONPATH=os.pathsep.join([os.path.dirname(HERE), HERE]))
             p = subprocess.run([sys.executable, "-c", CHILD, written, scenario], env=env,
                                capture_output=True, timeout=30,
@@ -223,6 +237,18 @@ class Helper(unittest.TestCase):
         self.assertEqual((p.stdout, p.stderr, p.returncode),
                          (b'message {"hello": "win"}\nstopping\n', b"", 0))
         self.check_writes(data)
+
+    def test_a_launcher_between_pm_and_python_keeps_the_channel(self):
+        # `py -3` runs python.exe as its child: the parent is not pm, fd 3 is still its pipe
+        p, data = self.run_child("launcher", parent="1")
+        self.assertEqual((p.stdout, p.stderr, p.returncode),
+                         (b'message {"hello": "win"}\nstopping\n', b"", 0))
+        self.check_writes(data)
+
+    def test_not_a_pipe_from_another_parent_is_not_the_channel(self):
+        p, data = self.run_child("notpipe", parent="1")
+        self.assertEqual((p.stdout, p.stderr, p.returncode), (b"under_pm False [] []\n", b"", 0))
+        self.assertEqual(data, b"")
 
 
 if __name__ == "__main__":
