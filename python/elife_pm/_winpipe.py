@@ -112,16 +112,21 @@ class PipeChannel:
     def read_chunk(self):
         """The next bytes pm wrote (framed); b"" at the end (a broken pipe: pm is gone)."""
         w = self._winapi
-        try:
-            ov, err = w.ReadFile(self._handle, _READ_SIZE, overlapped=True)
-            self._complete(ov, err)
-        except BrokenPipeError:
-            return b""
-        except OSError as e:
-            if getattr(e, "winerror", None) in (w.ERROR_BROKEN_PIPE, w.ERROR_NO_DATA):
+        while True:
+            try:
+                ov, err = w.ReadFile(self._handle, _READ_SIZE, overlapped=True)
+                self._complete(ov, err)
+            except BrokenPipeError:
                 return b""
-            raise
-        return bytes(ov.getbuffer())
+            except OSError as e:
+                if getattr(e, "winerror", None) in (w.ERROR_BROKEN_PIPE, w.ERROR_NO_DATA):
+                    return b""
+                raise
+            data = bytes(ov.getbuffer())
+            # A byte-mode pipe read completes with data, an error, or the rare zero-byte write
+            # from the other end (not the end of the channel: read on).
+            if data:
+                return data
 
     def sendall(self, data):
         """Writes `data` as one frame (libuv delivers each frame as it comes; a message is one

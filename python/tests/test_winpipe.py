@@ -91,6 +91,11 @@ class Pipe(unittest.TestCase):
                                b'{"c":' + b"3" * 100000 + b"}\n"])
         self.assertGreater(w.waits, 0, "a pending read is waited for")
 
+    def test_a_zero_byte_read_is_not_the_end(self):
+        ch, _ = self.channel(reads=[(0, b""), (0, frame(b"x\n")), (0, fakewin.BROKEN)])
+        with ch.makefile("rb") as lines:
+            self.assertEqual(list(lines), [b"x\n"])
+
     def test_reads_that_complete_at_once_are_not_waited_on(self):
         ch, w = self.channel(reads=[(0, frame(b"x\n")), (0, fakewin.BROKEN)], pending=False)
         with ch.makefile("rb") as lines:
