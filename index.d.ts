@@ -34,9 +34,13 @@ export interface StartOptions {
   name?: string
   /**
    * The program that runs `script`: a name looked up on PATH, or a path (relative to the main
-   * process's cwd). `.py` scripts default to `$ELIFE_PM_PYTHON`, else `python3`, then `python` on
-   * PATH; `.js` scripts default to Electron's own Node; anything else runs directly (it must be
-   * executable). A missing interpreter is an error from `start()` that names it.
+   * process's cwd); on Windows a name without an extension is tried with each of PATHEXT's
+   * (`node` finds `node.exe`). `.py` scripts default to `$ELIFE_PM_PYTHON`, else `python3`, then
+   * `python` on PATH (Windows: the `py` launcher as `py -3`, then `python`); `.js` scripts
+   * default to Electron's own Node; anything else runs directly (it must be executable; on
+   * Windows, have a PATHEXT extension such as `.exe` or `.cmd`). A missing interpreter is an
+   * error from `start()` that names it. Python services are not supported on Windows yet: the
+   * lookup is there, but no Windows Python has been tested.
    * Default: by the script's extension, as above.
    */
   interpreter?: string
@@ -136,7 +140,7 @@ export interface StartOptions {
    * Names of services that must be running and ready (a service without `waitReady` counts as
    * ready once it runs) before this one spawns; they may be started after it. Each (re)spawn
    * waits for them again. A dependency that closes a cycle is refused by `start()`; a name pm
-   * does not run yet is reported as an `'error'` event and waited for. {@link stopall} stops a
+   * still does not run a second later is reported as an `'error'` event, and waited for. {@link stopall} stops a
    * service before the services it depends on. Restarting a dependency does not restart its
    * dependents. Default: `[]`.
    */
@@ -213,7 +217,10 @@ export interface ProcessInfo {
    * Windows), read when `list()` is called; null when no process runs or it cannot be read.
    */
   memory: number | null
-  /** Seconds of CPU the current process has used so far, read when `list()` is called; or null. */
+  /**
+   * Seconds of CPU (user and system) the current process has used so far, read when `list()`
+   * is called; or null.
+   */
   cpu: number | null
   /** The log file's absolute path, or null when the service logs to the main process's output. */
   log: string | null

@@ -91,7 +91,7 @@ test('dependsOn: a cycle is refused; a name pm does not run is reported and wait
   pm.start(svc('a', { dependsOn: ['b'] }))
   assert.throws(() => pm.start(svc('b', { dependsOn: ['a'] })), /dependsOn" makes a cycle: b -> a -> b/)
   assert.throws(() => pm.start(svc('self', { dependsOn: ['self'] })), /cycle: self -> self/)
-  await waitFor('the error event', () => events.of('error', 'a').length)
+  await waitFor('the error event (after a second of waiting)', () => events.of('error', 'a').length)
   assert.match(events.of('error', 'a')[0].message, /waits for "b", which pm does not run/)
   events.close()
   assert.throws(() => pm.start(svc('x', { dependsOn: 'db' })), /"dependsOn" must be an array of service names/)
@@ -101,7 +101,9 @@ test('dependsOn: a cycle is refused; a name pm does not run is reported and wait
 test('maxRestarts: 3 gives up after one start and three restarts, errored, with an error event', async () => {
   const events = recorder()
   await pm.start({ script: path.join(F, 'crash.js'), name: 'crashy', restartAt: [0], maxRestarts: 3 })
-  await waitFor('errored', () => pm.list()[0].state === 'errored')
+  // list() shows the state at once; the event comes through the JS queue after it.
+  await waitFor('the error event', () => events.of('error', 'crashy').length, 30000)
+  assert.strictEqual(pm.list()[0].state, 'errored')
   assert.strictEqual(events.of('start', 'crashy').length, 4)
   assert.strictEqual(events.of('restart', 'crashy').length, 3)
   const [error] = events.of('error', 'crashy')
@@ -124,6 +126,8 @@ test('maxMemory: a service that grows past it is restarted politely, with an eve
 test('list() shows memory (with children), CPU seconds and the log path', async () => {
   const log = path.join(out, 'metrics.log')
   await pm.start(svc('metrics', { log }))
+  // Spawned is not yet running its code: read once it did.
+  await waitFor('the service running', () => order().includes('start metrics'))
   const [info] = pm.list()
   assert.ok(info.memory > 1024 * 1024, `memory ${info.memory}`)
   assert.ok(info.cpu >= 0 && info.cpu < 60, `cpu ${info.cpu}`)

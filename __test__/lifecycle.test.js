@@ -24,7 +24,12 @@ function runMain (scenario) {
   let output = ''
   child.stdout.on('data', (d) => { output += d })
   child.stderr.on('data', (d) => { output += d })
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, output })))
+  // A main process that never ends must fail its test, not hang the whole run.
+  const limit = setTimeout(() => child.kill('SIGKILL'), 60000)
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    clearTimeout(limit)
+    resolve({ code, signal, output })
+  }))
   const file = (name) => path.join(out, name)
   const read = (name) => { try { return fs.readFileSync(file(name), 'utf8') } catch (e) { return null } }
   return { child, out, exited, file, read }

@@ -7,6 +7,7 @@
 //   npm run demo -- --smoke [--screenshot FILE]    run until every service has shown it works,
 //                                                  save the window as a PNG, quit; exit 0 or 1
 //   options: --keep (keep the staging directory)
+//            --windows (the Windows build in Windows Electron 9.4.1 under Wine, see below)
 //
 // Steps: set up what is missing (scripts/setup.js: system packages, npm ci, the addon, Electron);
 // `npm pack` this package; install the tarball into a
@@ -17,6 +18,13 @@
 // The staging directory is removed at the end (kept after a failed run, its path printed). A
 // smoke run's userData (the services' logs, pm's state) is kept in .cache/demo-runs/<run>/,
 // the newest RUNS_KEPT runs; the window's footer and the last line printed say where.
+//
+// --windows: the same app with the Windows addon (scripts/windows/build.sh, which sets up MinGW,
+// Wine and the Windows runtimes when missing), run by the Windows Electron under Wine (under
+// xvfb-run when there is no DISPLAY). Electron's output goes to a file, printed afterwards:
+// Windows programs under Wine cannot write to a pipe. userData lives in the Wine user's
+// profile (pm's state directory must be inside it) during the run and is moved to
+// .cache/demo-runs/ afterwards. The Python service is not run there (the window says why).
 
 const childProcess = require('child_process')
 const fs = require('fs')
@@ -25,6 +33,7 @@ const path = require('path')
 
 // Node's own modules and our scripts only up here: setup() installs the devDependencies.
 const { setup, ADDON } = require('./setup')
+const WIN_ADDON = 'pm.win32-x64-gnu.node'
 
 const ROOT = path.join(__dirname, '..')
 const APP_SRC = path.join(ROOT, 'examples', 'demo')
@@ -43,15 +52,16 @@ function say (msg) {
 }
 
 function usage () {
-  return 'usage: node scripts/demo.js [--smoke] [--screenshot FILE] [--keep]'
+  return 'usage: node scripts/demo.js [--smoke] [--screenshot FILE] [--keep] [--windows]'
 }
 
 function parseArgs (argv) {
-  const out = { smoke: false, screenshot: null, keep: false }
+  const out = { smoke: false, screenshot: null, keep: false, windows: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--smoke') out.smoke = true
     else if (a === '--keep') out.keep = true
+    else if (a === '--windows') out.windows = true
     else if (a === '--screenshot') {
       if (i + 1 >= argv.length) throw new Error('--screenshot needs a file name\n' + usage())
       out.screenshot = argv[++i]
@@ -100,7 +110,7 @@ function packPackage (dir) {
 
 // ---- 2. the app, staged and packed ----------------------------------------------------------
 
-function stageApp (appDir, tgz) {
+function stageApp (appDir, tgz, addon) {
   fs.cpSync(APP_SRC, appDir, {
     recursive: true,
     filter: (src) => !/[\\/](node_modules|logs)$/.test(src) && !src.endsWith('.log')
@@ -112,7 +122,7 @@ function stageApp (appDir, tgz) {
   fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n')
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', '--omit=dev',
     '--loglevel=error'], { cwd: appDir })
-  for (const needed of ['package.json', 'pm.js', 'index.js', 'lib', ADDON, path.join('python', 'elife_pm', '__init__.py')]) {
+  for (const needed of ['package.json', 'pm.js', 'index.js', 'lib', addon, path.join('python', 'elife_pm', '__init__.py')]) {
     if (!fs.existsSync(path.join(appDir, 'node_modules', 'elife', needed))) {
       // Not fatal here: the app reports what fails, as it would for a user of the package.
       say(`WARNING: the installed package has no ${needed} (check "files" in package.json)`)
@@ -139,6 +149,16 @@ function smokeUserData () {
   return dir
 }
 
+/** Where a Windows run's userData lives while Electron runs: the same name inside the Wine
+ * user's profile (%APPDATA%), where pm accepts its state directory. */
+function wineUserData (dir, wine) {
+  const users = path.join(wine.PREFIX, 'drive_c', 'users')
+  const me = os.userInfo().username
+  const user = fs.existsSync(path.join(users, me)) ? me : fs.readdirSync(users).filter((u) => u !== 'Public')[0]
+  if (!user) throw new Error(`no user profile in ${users}: run scripts/windows/setup.sh`)
+  return path.join(users, user, 'AppData', 'Roaming', 'elife-pm-demo-runs', path.basename(dir))
+}
+
 // ---- 3. Electron ------------------------------------------------------------------------------
 
 // The environment Electron starts with: ours, minus what would change how it runs.
@@ -161,6 +181,26 @@ function checkXvfbRun () {
 
 let child = null
 
+/** The Windows Electron under Wine; its output goes through `outFile`, printed at the end. */
+function launchWine (wine, archive, appArgs, env, cwd, outFile) {
+  const headless = !process.env.DISPLAY
+  const wineArgs = ['wine', wine.ELECTRON_EXE, '--no-sandbox', '--disable-gpu', wine.winPath(archive), ...appArgs]
+  const cmd = headless ? 'xvfb-run' : wineArgs[0]
+  const args = headless ? ['-a', '-s', '-screen 0 1280x800x24', ...wineArgs] : wineArgs.slice(1)
+  return new Promise((resolve) => {
+    const fd = fs.openSync(outFile, 'w')
+    child = childProcess.spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] })
+    fs.closeSync(fd)
+    const output = () => {
+      const text = fs.readFileSync(outFile, 'utf8')
+      process.stdout.write(text)
+      return text.slice(-4000)
+    }
+    child.on('error', (err) => resolve({ code: null, signal: null, error: err, stderrTail: output() }))
+    child.on('close', (code, signal) => resolve({ code, signal, stderrTail: output() }))
+  })
+}
+
 function launch (electron, archive, appArgs, env, cwd) {
   const headless = !process.env.DISPLAY
   const cmd = headless ? 'xvfb-run' : electron
@@ -178,6 +218,13 @@ function launch (electron, archive, appArgs, env, cwd) {
     child.on('error', (err) => resolve({ code: null, signal: null, error: err, stderrTail }))
     child.on('close', (code, signal) => resolve({ code, signal, stderrTail }))
   })
+}
+
+// Under Wine, Electron's processes and the services are Wine processes of the demo's prefix:
+// after a kill, wineserver -k ends what is left of them.
+let wineEnv = null
+function endWine () {
+  if (wineEnv) childProcess.spawnSync('wineserver', ['-k'], { env: wineEnv, stdio: 'ignore' })
 }
 
 function killChild (signal) {
@@ -216,39 +263,56 @@ function askToQuit () {
 
 async function main () {
   const opts = parseArgs(process.argv.slice(2))
-  const { electron } = setup()
-  if (!process.env.DISPLAY) checkXvfbRun()
+  let electron = null
+  let wine = null
+  if (opts.windows) {
+    say('--windows: scripts/windows/build.sh (MinGW, Wine and the Windows runtimes when missing; the Windows addon)')
+    run('bash', [path.join(__dirname, 'windows', 'build.sh')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
+    wine = require('./windows/wine')
+    wineEnv = wine.ENV
+    checkXvfbRun()
+  } else {
+    electron = setup().electron
+    if (!process.env.DISPLAY) checkXvfbRun()
+  }
 
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'elife-demo-'))
   say(`staging ${staging}`)
   let keep = opts.keep
   let code = 1
   let userData = null
+  let wineData = null
   try {
     const pack = packPackage(path.join(staging, 'pack'))
     say(`packed ${path.basename(pack.tgz)} (${pack.files.length} files, ${Math.round(pack.size / 1024)} kB)`)
     const appDir = path.join(staging, 'app')
-    stageApp(appDir, pack.tgz)
+    stageApp(appDir, pack.tgz, opts.windows ? WIN_ADDON : ADDON)
     const archive = await packApp(appDir, path.join(staging, 'resources'))
     say(`packed the app into ${archive} (${UNPACK} unpacked) in ${((Date.now() - t0) / 1000).toFixed(1)} s; starting Electron`)
 
     const appArgs = []
     if (opts.smoke) appArgs.push('--smoke')
-    if (opts.screenshot) appArgs.push('--screenshot', opts.screenshot)
+    if (opts.screenshot) appArgs.push('--screenshot', wine ? wine.winPath(opts.screenshot) : opts.screenshot)
     // Smoke runs keep their userData (logs, pm's state) where it outlives the staging directory.
     if (opts.smoke) userData = smokeUserData()
-    const env = electronEnv(userData ? { ELIFE_DEMO_USER_DATA: userData } : {})
+    wineData = wine && userData ? wineUserData(userData, wine) : null
+    if (wineData) fs.mkdirSync(wineData, { recursive: true })
+    const dataEnv = userData ? { ELIFE_DEMO_USER_DATA: wineData ? wine.winPath(wineData) : userData } : {}
+    const env = electronEnv(Object.assign({}, wine ? wine.ENV : {}, dataEnv))
 
     let timer = null
     if (opts.smoke) {
       timer = setTimeout(() => {
         process.stderr.write(`demo.js: Electron still running after ${SMOKE_KILL_AFTER / 1000} s: killing it\n`)
         killChild('SIGKILL')
+        endWine()
       }, SMOKE_KILL_AFTER)
     }
     let r
     for (let attempt = 1; ; attempt++) {
-      r = await launch(electron, archive, appArgs, env, staging)
+      r = wine
+        ? await launchWine(wine, archive, appArgs, env, staging, path.join(staging, 'electron.out'))
+        : await launch(electron, archive, appArgs, env, staging)
       // `xvfb-run -a` picks a display number without a lock: a concurrent run can take it first.
       if (r.code === 1 && /Xvfb failed to start/.test(r.stderrTail) && attempt < 3) {
         say('Xvfb failed to start (display taken?): trying again')
@@ -267,6 +331,10 @@ async function main () {
       keep = true
     }
   } finally {
+    if (wineData) {
+      fs.cpSync(wineData, userData, { recursive: true })
+      fs.rmSync(wineData, { recursive: true, force: true })
+    }
     if (keep) say(`kept ${staging}`)
     else fs.rmSync(staging, { recursive: true, force: true })
     if (userData) say(`the services' logs are kept in ${path.join(userData, 'logs')}`)
@@ -280,7 +348,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     signalled++
     if (!child) process.exit(128 + os.constants.signals[signal])
-    else if (signalled === 1) askToQuit()
+    else if (wineEnv) {
+      killChild('SIGKILL')
+      endWine()
+    } else if (signalled === 1) askToQuit()
     else killChild('SIGKILL') // a second Ctrl+C: no more waiting (pm's death signal still stops the services)
   })
 }

@@ -131,6 +131,20 @@ impl Context {
         }
     }
 
+    /// Those of `names` that no live service has.
+    pub fn unknown_services(&self, names: &[String]) -> Vec<String> {
+        let live = self.live();
+        names
+            .iter()
+            .filter(|n| {
+                !live
+                    .values()
+                    .any(|e| e.spec.name.as_deref() == Some(n.as_str()))
+            })
+            .cloned()
+            .collect()
+    }
+
     /// Holds back every spawn until `done` is called.
     pub fn begin_sweep(&self) {
         self.swept.send_replace(false);

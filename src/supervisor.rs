@@ -71,7 +71,6 @@ impl Supervisor {
         self.check_dependencies(&spec)?;
         let entry = self.launch(spec, launch, Vec::new());
         self.registry().push(entry.clone());
-        self.report_missing_dependencies(&entry);
         Ok(async move { entry.first_outcome().await })
     }
 
@@ -92,41 +91,6 @@ impl Supervisor {
                 cycle.join(" -> ")
             )),
             None => Ok(()),
-        }
-    }
-
-    /// A dependency that no service pm manages has: the service waits for it to be started,
-    /// and the app hears of it at once.
-    fn report_missing_dependencies(&self, entry: &Entry) {
-        let missing: Vec<String> = {
-            let registry = self.registry();
-            entry
-                .spec
-                .depends_on
-                .iter()
-                .filter(|n| {
-                    !registry
-                        .iter()
-                        .any(|e| e.spec.name.as_deref() == Some(n.as_str()))
-                })
-                .map(|n| format!("\"{n}\""))
-                .collect()
-        };
-        if !missing.is_empty() {
-            let those = if missing.len() == 1 {
-                "it is"
-            } else {
-                "they are"
-            };
-            self.ctx.emit(crate::events::Event::Error {
-                id: entry.id,
-                name: entry.spec.name.clone(),
-                message: format!(
-                    "waits for {}, which pm does not run (dependsOn); it starts once {those} \
-                     started and ready",
-                    missing.join(", ")
-                ),
-            });
         }
     }
 

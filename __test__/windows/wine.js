@@ -9,23 +9,12 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync, execFileSync } = require('node:child_process')
 
-const ROOT = path.join(__dirname, '..', '..')
-const CACHE = path.join(ROOT, '.cache', 'windows')
-// The versions setup.sh pins (scripts/windows/env.sh).
-const NODE_EXE = path.join(CACHE, 'node-20.20.2', 'node.exe')
-const ELECTRON_EXE = path.join(CACHE, 'electron-9.4.1', 'electron.exe')
-const ENV = Object.assign({}, process.env, { WINEPREFIX: path.join(CACHE, 'prefix'), WINEARCH: 'win64', WINEDEBUG: '-all' })
-for (const k of ['ELECTRON_RUN_AS_NODE', 'NODE_OPTIONS', 'NODE_CHANNEL_FD', 'NODE_TEST_CONTEXT']) delete ENV[k]
+const { ROOT, CACHE, NODE_EXE, ELECTRON_EXE, ENV, winPath } = require('../../scripts/windows/wine')
 
 /** Fails (the suite does not skip) when Wine or the Windows runtimes are missing. */
 function requireWine () {
   for (const exe of [NODE_EXE, ELECTRON_EXE]) assert.ok(fs.existsSync(exe), `${exe} is missing: run scripts/windows/setup.sh`)
   execFileSync('wine', ['--version'], { env: ENV })
-}
-
-/** The Windows path of a Linux path, as Windows programs under Wine see it. */
-function winPath (p) {
-  return execFileSync('winepath', ['-w', p], { env: ENV, encoding: 'utf8' }).trim()
 }
 
 /** Runs Windows node.exe with `args`; its output goes through `outFile`. */

@@ -1,10 +1,16 @@
 """elife_pm: the service side of elife/pm for Python services (standard library only).
 
-    from elife_pm import onstopping
+    from elife_pm import onstopping, on_message, ready, send
 
     @onstopping
     def close():
         server.close()
+
+    @on_message
+    def handle(message):       # pm.send('name', message) in the main process
+        send({"got": message})  # a 'message' event there
+
+    ready()                    # start({ waitReady: true }) resolves; dependents start
 
 pm puts this package on the PYTHONPATH of every Python service it starts. A handler runs when
 pm asks the service to stop (over the same channel Node services use), when the main process
@@ -12,12 +18,20 @@ is gone (the channel closes, or the kernel's death signal SIGTERM arrives), or o
 once the handlers have run, the service exits
 (code 1 if one of them raised). Handlers run on pm's reader thread, or on the main thread for
 SIGTERM: hand work to your own loop with its thread-safe calls (e.g. loop.call_soon_threadsafe).
+on_message handlers run on the same reader thread.
+
+On Windows the same calls work over Node's channel there (`_winpipe`: the libuv-framed named
+pipe pm hands the service as fd 3); there is no SIGTERM, and the job object pm puts the service
+in ends its children; a launcher between pm and Python (`py -3`, a venv's python.exe) is
+allowed there when fd 3 is a pipe. That path is implemented and unit-tested on Linux against a fake
+`_winapi`, but untested on real Windows (no Windows Python could be had to run it).
 """
 
 import json
 import os
 import signal
 import socket
+import stat
 import sys
 import threading
 import traceback
@@ -25,6 +39,7 @@ import traceback
 __all__ = ["onstopping", "on_message", "ready", "send", "under_pm"]
 
 _CMD = "NODE_ELIFE_PM"
+_WINDOWS = os.name == "nt"
 _handlers = []
 _lock = threading.Lock()
 _send_lock = threading.Lock()
@@ -41,11 +56,20 @@ def _open_channel():
     fd = os.environ.pop("NODE_CHANNEL_FD", None)
     os.environ.pop("NODE_CHANNEL_SERIALIZATION_MODE", None)
     parent = os.environ.pop("ELIFE_PM_PARENT", None)
-    if fd is None or parent != str(os.getppid()):
+    if fd is None or parent is None:
         return None
     try:
         fd = int(fd)
+        if parent != str(os.getppid()):
+            # Windows: pm's `py -3` (and a venv's python.exe) is a launcher that runs the real
+            # Python as its own child and passes fd 3 on: there, a pipe on fd 3 is the channel.
+            if not (_WINDOWS and stat.S_ISFIFO(os.fstat(fd).st_mode)):
+                return None
         os.set_inheritable(fd, False)
+        if _WINDOWS:
+            from . import _winpipe
+
+            return _winpipe.open_channel(fd)
         return socket.socket(fileno=fd)
     except (ValueError, OSError):
         return None
@@ -107,7 +131,8 @@ def onstopping(handler):
 
 
 def _listen():
-    if threading.current_thread() is threading.main_thread():
+    # Windows: no SIGTERM reaches a service (pm asks over the channel, or ends its job object).
+    if not _WINDOWS and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda signum, frame: _stop(orphaned=True))
     if _channel is None:
         return
@@ -182,7 +207,8 @@ def _stop(orphaned=False):
             stream.flush()
         except (OSError, ValueError):
             pass
-    if orphaned and _channel is not None and os.getpgid(0) == os.getpid():
+    # Windows has no process groups to kill: the job object pm put the service in ends its tree.
+    if orphaned and not _WINDOWS and _channel is not None and os.getpgid(0) == os.getpid():
         # The main process is gone (or someone else sent SIGTERM): nobody will clean up after
         # this service, so it takes its process group (its own children) with it.
         os.killpg(os.getpid(), signal.SIGKILL)

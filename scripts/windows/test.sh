@@ -2,13 +2,16 @@
 # `npm run test:windows`: the Windows build tested on this Linux machine.
 #   1. setup.sh (toolchain, Windows node.exe and Electron, Wine prefix; quick once done)
 #   2. build.sh (the MinGW cross build of the addon)
-#   3. the addon's import table (Linux node); the Rust tests of the Windows-specific code (which,
-#      asar, and the OS layer against real processes) built for Windows and run under Wine
-#   4. node:test suites in Windows node.exe 20 under Wine (__test__/windows/*.win.js)
+#   3. the addon's import table (Linux node); the crate's Rust unit tests built for Windows and
+#      run under Wine (the pure logic with Windows paths, and the OS layer against real processes)
+#   4. node:test suites in Windows node.exe 20 under Wine (__test__/windows/*.win.js; features:
+#      readiness, dependsOn, the restart and memory limits, metrics, messages, restartall)
 #   5. the main process killed from Linux (kill -9 of its Wine process) leaves nothing behind
 #      (__test__/windows/orphans.linux.js, Linux node driving Wine)
 #   6. the Windows Electron 9.4.1 main process under xvfb-run: a service packed in app.asar, a
 #      polite stop on quit, nothing left after a kill (__test__/windows/electron.linux.js)
+#   7. the demo app in the Windows Electron (scripts/demo.js --windows --smoke, with a
+#      screenshot): its Node services work, nothing is left (__test__/windows/demo.linux.js)
 # Fails, never skips, when Wine or the Windows runtimes are missing.
 #
 # Windows node.exe under Wine fails with EBADF when its stdout is a Unix pipe, so Wine's output
@@ -37,14 +40,14 @@ step "import table of pm.win32-x64-gnu.node"
 node --test __test__/windows/imports.win.js
 took
 
-step "cargo test --target $WIN_TARGET (which, asar, os) under Wine"
+step "cargo test --target $WIN_TARGET --lib under Wine"
 ELIFE_PM_TEST_NODE=$(winepath -w "$NODE_EXE") LIBNODE_PATH=$LIBNODE_STUB CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
-  cargo test --quiet --target "$WIN_TARGET" --lib -- which:: asar:: os:: > "$LOGS/cargo-test.out" 2>&1 ||
+  cargo test --quiet --target "$WIN_TARGET" --lib > "$LOGS/cargo-test.out" 2>&1 ||
   { cat "$LOGS/cargo-test.out"; exit 1; }
 grep -E '^test result' "$LOGS/cargo-test.out"
 took
 
-SUITES=(${WIN_SUITES:-__test__/windows/core.win.js __test__/windows/restart.win.js __test__/windows/logs.win.js __test__/windows/lifecycle.win.js})
+SUITES=(${WIN_SUITES:-__test__/windows/core.win.js __test__/windows/restart.win.js __test__/windows/logs.win.js __test__/windows/lifecycle.win.js __test__/windows/features.win.js})
 step "node:test in Windows node.exe $NODE_WIN_VERSION under Wine: ${SUITES[*]}"
 rc=0
 timeout 900 wine "$NODE_EXE" --test --test-concurrency=1 "${SUITES[@]}" > "$LOGS/node-tests.out" 2>&1 || rc=$?
@@ -58,4 +61,8 @@ took
 
 step "Windows Electron $ELECTRON_WIN_VERSION main process under Wine and xvfb-run"
 node --test __test__/windows/electron.linux.js
+took
+
+step "the demo in Windows Electron $ELECTRON_WIN_VERSION: npm run demo -- --windows --smoke"
+node --test __test__/windows/demo.linux.js
 took

@@ -25,6 +25,20 @@ impl Exit {
     }
 }
 
+/// An error partway through `log_file::write_all`: `written` bytes got out before it.
+#[derive(Debug)]
+pub struct PartialWrite {
+    pub written: usize,
+    pub error: std::io::Error,
+}
+
+/// The main process's own standard streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Std {
+    Out,
+    Err,
+}
+
 /// The number the child finds its IPC channel on (`NODE_CHANNEL_FD`), as `fork` gives it.
 pub const CHILD_FD: i32 = 3;
 

@@ -237,7 +237,7 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
                 tokio::pin!(cancel);
                 let spawned = async {
                     tokio::select! {
-                        _ = ctx.dependencies_ready(&entry.spec.depends_on) => {}
+                        _ = wait_for_dependencies(&entry, &ctx) => {}
                         _ = &mut cancel => return Ok(None),
                     }
                     Running::start(id, &entry.spec, &entry.launch, &ctx, cancel).await
@@ -301,6 +301,41 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
         };
         step = machine.on(input);
     }
+}
+
+/// How long a service may wait for a dependency that pm does not run at all before the app
+/// hears of it: dependencies may be started after their dependents, in any order.
+const MISSING_DEPENDENCY_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Waits until the service's `dependsOn` services are ready; if one of them is not even
+/// registered after a grace period, says so once (an `'error'` event) and goes on waiting.
+async fn wait_for_dependencies(entry: &Entry, ctx: &Context) {
+    let names = &entry.spec.depends_on;
+    let ready = ctx.dependencies_ready(names);
+    tokio::pin!(ready);
+    tokio::select! {
+        _ = &mut ready => return,
+        _ = tokio::time::sleep(MISSING_DEPENDENCY_GRACE) => {}
+    }
+    let missing = ctx.unknown_services(names);
+    if !missing.is_empty() {
+        let quoted: Vec<String> = missing.iter().map(|n| format!("\"{n}\"")).collect();
+        let those = if missing.len() == 1 {
+            "it is"
+        } else {
+            "they are"
+        };
+        ctx.emit(crate::events::Event::Error {
+            id: entry.id,
+            name: entry.spec.name.clone(),
+            message: format!(
+                "waits for {}, which pm does not run (dependsOn); it starts once {those} \
+                 started and ready",
+                quoted.join(", ")
+            ),
+        });
+    }
+    ready.await
 }
 
 /// What ended a watch.

@@ -46,6 +46,16 @@ pub fn unpacked(path: &Path) -> Option<PathBuf> {
     Some(archive.with_file_name(name).join(inner))
 }
 
+/// A path inside an archive the way electron-builder's `asarUnpack` patterns write it: with
+/// `/` between components, on Windows too.
+pub fn unpack_pattern(inner: &Path) -> String {
+    inner
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// A directory a process can start in, for a `cwd` that may lie inside an archive: the same
 /// directory under `.asar.unpacked` when that exists, else the directory holding the archive
 /// (for a packaged app, its `resources` directory). Paths outside archives are kept.
@@ -117,6 +127,11 @@ mod tests {
             PathBuf::from(r"\\srv\share\r\app.asar.unpacked\svc")
         );
         assert!(split(Path::new(r"C:\r\app\main.js")).is_none());
+        assert_eq!(
+            unpack_pattern(&rest),
+            "services/x.js",
+            "electron-builder's form"
+        );
     }
 
     #[test]
@@ -126,6 +141,7 @@ mod tests {
             Some(PathBuf::from("/r/app.asar.unpacked/py/svc.py"))
         );
         assert_eq!(unpacked(Path::new("/r/app/py/svc.py")), None);
+        assert_eq!(unpack_pattern(Path::new("py/svc.py")), "py/svc.py");
     }
 
     #[test]

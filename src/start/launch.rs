@@ -7,16 +7,15 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::start::options::{OptionError, ScriptKind, StartSpec};
-use crate::start::which;
+use crate::start::which::{self, Flavor};
 
 /// Set in every service pm starts, to the main process's pid. pm's child-side code (index.js,
 /// the Python helper) trusts it only when it matches the parent pid, so a grandchild that
 /// inherits it is not mistaken for a service.
 pub const PARENT_ENV: &str = "ELIFE_PM_PARENT";
-/// Names the Python that runs `.py` services when `interpreter` is not given.
+/// Names the Python that runs `.py` services when `interpreter` is not given. When neither is
+/// set, [`which::pythons`] are looked for on PATH.
 pub const PYTHON_ENV: &str = "ELIFE_PM_PYTHON";
-/// Looked for on PATH, in this order, when neither is set.
-pub const PYTHONS: [&str; 2] = ["python3", "python"];
 const RUN_AS_NODE: &str = "ELECTRON_RUN_AS_NODE";
 
 /// Facts about the main process that decide how services start.
@@ -66,40 +65,80 @@ fn err<T>(msg: String) -> Result<T, OptionError> {
     Err(OptionError(format!("pm.start: {msg}")))
 }
 
-fn interpreter(name: &str, probe: &dyn Probe) -> Result<PathBuf, String> {
-    let path = probe.var("PATH");
-    match which::find(name, path.as_deref(), &probe.cwd(), &|p| {
-        probe.is_executable(p)
-    }) {
-        Some(p) => Ok(p),
-        None if name.contains('/') => Err(format!(
-            "interpreter {name} does not exist or is not executable"
-        )),
-        None => Err(format!("interpreter \"{name}\" was not found on PATH")),
-    }
+/// How the host finds programs (PATHEXT on Windows), as `probe` sees the main process.
+fn host_flavor(probe: &dyn Probe) -> Flavor {
+    Flavor::host(&|name| probe.var(name))
 }
 
-fn python(spec: &StartSpec, probe: &dyn Probe) -> Result<PathBuf, String> {
+fn interpreter(flavor: &Flavor, name: &str, probe: &dyn Probe) -> Result<PathBuf, String> {
+    let path = probe.var("PATH");
+    if let Some(p) = which::find_with(flavor, name, path.as_deref(), &probe.cwd(), &|p| {
+        probe.is_executable(p)
+    }) {
+        return Ok(p);
+    }
+    let looked = match flavor {
+        Flavor::Unix => String::new(),
+        Flavor::Windows { pathext } => format!(" (also with {})", pathext.join(";")),
+    };
+    Err(if which::names_a_path(flavor, name) {
+        format!("interpreter {name} does not exist or is not executable{looked}")
+    } else {
+        format!("interpreter \"{name}\" was not found on PATH{looked}")
+    })
+}
+
+/// The Python that runs a `.py` service and the arguments that go before the script (`-3`
+/// for Windows' `py` launcher when pm chose it; a Python the app names runs as named).
+fn python(
+    flavor: &Flavor,
+    spec: &StartSpec,
+    probe: &dyn Probe,
+) -> Result<(PathBuf, &'static [&'static str]), String> {
     if let Some(name) = &spec.interpreter {
-        return interpreter(name, probe);
+        return interpreter(flavor, name, probe).map(|p| (p, &[][..]));
     }
     if let Some(name) = probe.var(PYTHON_ENV).filter(|v| !v.is_empty()) {
-        return interpreter(&name, probe).map_err(|e| format!("{e} (from {PYTHON_ENV})"));
+        return interpreter(flavor, &name, probe)
+            .map(|p| (p, &[][..]))
+            .map_err(|e| format!("{e} (from {PYTHON_ENV})"));
     }
     let path = probe.var("PATH");
-    PYTHONS
-        .iter()
-        .find_map(|n| which::find(n, path.as_deref(), &probe.cwd(), &|p| probe.is_executable(p)))
-        .ok_or_else(|| {
-            format!(
-                "no Python found to run {}: looked for {} on PATH; set the \"interpreter\" option or {PYTHON_ENV}",
-                spec.script.display(),
-                PYTHONS.join(" and ")
-            )
-        })
+    which::find_python(flavor, path.as_deref(), &probe.cwd(), &|p| {
+        probe.is_executable(p)
+    })
+    .ok_or_else(|| {
+        let tried: Vec<String> = which::pythons(flavor)
+            .iter()
+            .map(|(name, args)| [&[*name][..], args].concat().join(" "))
+            .collect();
+        format!(
+            "no Python found to run {}: looked for {} on PATH; set the \"interpreter\" option or {PYTHON_ENV}",
+            spec.script.display(),
+            tried.join(" and ")
+        )
+    })
+}
+
+/// The separator of PATH-like lists (PYTHONPATH) on the host.
+fn list_separator(flavor: &Flavor) -> &'static str {
+    match flavor {
+        Flavor::Unix => ":",
+        Flavor::Windows { .. } => ";",
+    }
 }
 
 pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, OptionError> {
+    plan_with(&host_flavor(probe), spec, host, probe)
+}
+
+/// [`plan`] with the way programs are found given, so that both flavours are tested on any host.
+fn plan_with(
+    flavor: &Flavor,
+    spec: &StartSpec,
+    host: &Host,
+    probe: &dyn Probe,
+) -> Result<Launch, OptionError> {
     let mut args: Vec<OsString> = vec![spec.script.clone().into_os_string()];
     args.extend(spec.args.iter().map(OsString::from));
     let channel_env = [
@@ -136,10 +175,13 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, 
         }
         (ScriptKind::Node, Some(name)) => {
             env.extend(channel_env);
-            (interpreter(name, probe).or_else(err)?, true)
+            (interpreter(flavor, name, probe).or_else(err)?, true)
         }
         (ScriptKind::Python, _) => {
-            let program = python(spec, probe).or_else(err)?;
+            let (program, leading) = python(flavor, spec, probe).or_else(err)?;
+            for (i, arg) in leading.iter().enumerate() {
+                args.insert(i, OsString::from(arg));
+            }
             env.push(("PYTHONUNBUFFERED".to_string(), "1".to_string()));
             if let Some(helper) = probe.python_helper() {
                 let given = spec
@@ -152,20 +194,30 @@ pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, 
                     .filter(|v| !v.is_empty());
                 let mut value = helper.to_string_lossy().into_owned();
                 if let Some(given) = given {
-                    value = format!("{value}:{given}");
+                    value = format!("{value}{}{given}", list_separator(flavor));
                 }
                 env.push(("PYTHONPATH".to_string(), value));
             }
             env.extend(channel_env);
             (program, true)
         }
-        (ScriptKind::Executable, Some(name)) => (interpreter(name, probe).or_else(err)?, false),
+        (ScriptKind::Executable, Some(name)) => {
+            (interpreter(flavor, name, probe).or_else(err)?, false)
+        }
         (ScriptKind::Executable, None) => {
             if !probe.is_executable(&spec.script) {
-                return err(format!(
-                    "{} is not executable: make it executable (chmod +x) or set the \"interpreter\" option",
-                    spec.script.display()
-                ));
+                return err(match flavor {
+                    Flavor::Unix => format!(
+                        "{} is not executable: make it executable (chmod +x) or set the \"interpreter\" option",
+                        spec.script.display()
+                    ),
+                    Flavor::Windows { pathext } => format!(
+                        "{} cannot be run: Windows runs files whose extension is in PATHEXT ({}); \
+                         set the \"interpreter\" option",
+                        spec.script.display(),
+                        pathext.join(";")
+                    ),
+                });
             }
             args.remove(0);
             (spec.script.clone(), false)
@@ -202,7 +254,10 @@ mod tests {
         let l = plan_for(json!({"script": "svc.mjs"}), &[], &[]).unwrap();
         assert_eq!(
             l.args,
-            ["--experimental-modules", "/app/svc.mjs"].map(OsString::from)
+            [
+                OsString::from("--experimental-modules"),
+                native("/app/svc.mjs")
+            ]
         );
         let spec =
             parse_start(&json!({"script": "svc.mjs"}), Path::new("/app"), |_| false).unwrap();
@@ -211,9 +266,9 @@ mod tests {
             ..host()
         };
         let l = plan(&spec, &newer, &FakeProbe::default()).unwrap();
-        assert_eq!(l.args, ["/app/svc.mjs"].map(OsString::from));
+        assert_eq!(l.args, [native("/app/svc.mjs")]);
         let l = plan_for(json!({"script": "svc.js"}), &[], &[]).unwrap();
-        assert_eq!(l.args, ["/app/svc.js"].map(OsString::from));
+        assert_eq!(l.args, [native("/app/svc.js")]);
         assert_eq!(parse_node_version("12.14.1"), Some((12, 14)));
         assert_eq!(parse_node_version("v20.20.2"), Some((20, 20)));
         assert_eq!(parse_node_version("x"), None);
@@ -235,7 +290,12 @@ mod tests {
             python_helper: Some(PathBuf::from("/pkg/python")),
             ..FakeProbe::default()
         };
-        plan(&spec, &host(), &probe)
+        plan_with(&Flavor::Unix, &spec, &host(), &probe)
+    }
+
+    /// A Unix path as `parse_start` writes it on the host (with `\\` on Windows).
+    fn native(p: &str) -> OsString {
+        crate::start::options::normalize(Path::new(p)).into_os_string()
     }
 
     fn last<'a>(l: &'a Launch, k: &str) -> Option<&'a str> {
@@ -255,7 +315,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(l.program, PathBuf::from("/opt/electron/electron"));
-        assert_eq!(l.args, ["/app/svc.js", "--port", "1"].map(OsString::from));
+        assert_eq!(l.args, [native("/app/svc.js"), "--port".into(), "1".into()]);
         assert!(l.ipc && l.env_remove.is_empty());
         assert_eq!(last(&l, "ELECTRON_RUN_AS_NODE"), Some("1"));
         assert_eq!(
@@ -292,7 +352,7 @@ mod tests {
             PathBuf::from("/b/python3"),
             "python3 before python"
         );
-        assert_eq!(l.args, ["/app/s.py"].map(OsString::from));
+        assert_eq!(l.args, [native("/app/s.py")]);
         let l = plan_for(
             json!({"script": "s.py"}),
             &[path, (PYTHON_ENV, "/opt/py/bin/python3")],
@@ -375,12 +435,165 @@ mod tests {
         )
         .unwrap();
         assert_eq!(l.program, PathBuf::from("/bin/bash"));
-        assert_eq!(l.args, ["/app/run.sh"].map(OsString::from));
+        assert_eq!(l.args, [native("/app/run.sh")]);
         let e = plan_for(json!({"script": "run.sh"}), &[], &[])
             .unwrap_err()
             .0;
         assert!(
             e.contains("is not executable") && e.contains("interpreter"),
+            "{e}"
+        );
+    }
+
+    /// `plan_for` the way Windows finds programs (default PATHEXT); the paths are Windows ones,
+    /// compared as strings, so these run on every host.
+    fn plan_win(
+        options: Value,
+        vars: &[(&str, &str)],
+        exes: &[&str],
+    ) -> Result<Launch, OptionError> {
+        let spec = parse_start(&options, Path::new("/app"), |_| false).unwrap();
+        let probe = FakeProbe {
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            cwd: PathBuf::from(r"C:\app"),
+            executables: exes.iter().map(PathBuf::from).collect(),
+            python_helper: Some(PathBuf::from(r"C:\pkg\python")),
+            ..FakeProbe::default()
+        };
+        plan_with(&Flavor::windows(None), &spec, &host(), &probe)
+    }
+
+    const WIN_PATH: (&str, &str) = ("PATH", r"C:\Windows;C:\Python312;C:\nodejs");
+    const PY_LAUNCHER: &str = r"C:\Windows\py.exe";
+    const PYTHON_EXE: &str = r"C:\Python312\python.exe";
+
+    #[test]
+    fn windows_python_is_the_py_launcher_with_dash_3_before_the_script_then_python_exe() {
+        let l = plan_win(
+            json!({"script": "s.py", "args": ["--port", "1"]}),
+            &[WIN_PATH],
+            &[PY_LAUNCHER, PYTHON_EXE],
+        )
+        .unwrap();
+        assert_eq!(l.program, PathBuf::from(PY_LAUNCHER));
+        assert_eq!(
+            l.args,
+            [
+                "-3".into(),
+                native("/app/s.py"),
+                "--port".into(),
+                "1".into()
+            ]
+        );
+        assert!(l.ipc);
+        let l = plan_win(json!({"script": "s.py"}), &[WIN_PATH], &[PYTHON_EXE]).unwrap();
+        assert_eq!(
+            (l.program, l.args),
+            (PathBuf::from(PYTHON_EXE), vec![native("/app/s.py")]),
+            "python.exe takes no -3"
+        );
+    }
+
+    #[test]
+    fn windows_python_named_by_the_option_or_the_variable_runs_as_named_found_with_pathext() {
+        let exes = [PY_LAUNCHER, PYTHON_EXE, r"D:\py311\python.exe"];
+        let l = plan_win(
+            json!({"script": "s.py", "interpreter": "python"}),
+            &[WIN_PATH],
+            &exes,
+        )
+        .unwrap();
+        assert_eq!(
+            (l.program, l.args),
+            (PathBuf::from(PYTHON_EXE), vec![native("/app/s.py")])
+        );
+        let l = plan_win(
+            json!({"script": "s.py"}),
+            &[WIN_PATH, (PYTHON_ENV, r"D:\py311\python")],
+            &exes,
+        )
+        .unwrap();
+        assert_eq!(l.program, PathBuf::from(r"D:\py311\python.exe"));
+        assert_eq!(l.args, [native("/app/s.py")]);
+        // The launcher named by the app runs as named: the app chose which Python it means.
+        let l = plan_win(
+            json!({"script": "s.py", "interpreter": "py"}),
+            &[WIN_PATH],
+            &exes,
+        )
+        .unwrap();
+        assert_eq!(
+            (l.program, l.args),
+            (PathBuf::from(PY_LAUNCHER), vec![native("/app/s.py")])
+        );
+    }
+
+    #[test]
+    fn windows_pythonpath_is_semicolon_separated() {
+        let l = plan_win(
+            json!({"script": "s.py", "env": {"PYTHONPATH": r"C:\mine"}}),
+            &[WIN_PATH],
+            &[PYTHON_EXE],
+        )
+        .unwrap();
+        assert_eq!(last(&l, "PYTHONPATH"), Some(r"C:\pkg\python;C:\mine"));
+    }
+
+    #[test]
+    fn windows_interpreters_are_found_with_pathext_and_missing_ones_named() {
+        let l = plan_win(
+            json!({"script": "svc.mjs", "interpreter": "node"}),
+            &[WIN_PATH],
+            &[r"C:\nodejs\node.exe"],
+        )
+        .unwrap();
+        assert_eq!(l.program, PathBuf::from(r"C:\nodejs\node.exe"));
+        assert!(l.ipc && !l.run_as_node);
+        let e = plan_win(json!({"script": "s.py"}), &[WIN_PATH], &[])
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("no Python found")
+                && e.contains("py -3 and python")
+                && e.contains(PYTHON_ENV),
+            "{e}"
+        );
+        let e = plan_win(
+            json!({"script": "s.sh", "interpreter": "bash"}),
+            &[WIN_PATH],
+            &[],
+        )
+        .unwrap_err()
+        .0;
+        assert!(
+            e.contains(
+                "interpreter \"bash\" was not found on PATH (also with .COM;.EXE;.BAT;.CMD)"
+            ),
+            "{e}"
+        );
+        let e = plan_win(
+            json!({"script": "s.sh", "interpreter": r"tools\bash"}),
+            &[WIN_PATH],
+            &[],
+        )
+        .unwrap_err()
+        .0;
+        assert!(e.contains(r"interpreter tools\bash does not exist"), "{e}");
+    }
+
+    #[test]
+    fn windows_runs_a_script_directly_only_when_its_extension_is_in_pathext() {
+        let e = plan_win(json!({"script": "run.sh"}), &[WIN_PATH], &[])
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("cannot be run")
+                && e.contains("PATHEXT (.COM;.EXE;.BAT;.CMD)")
+                && e.contains("interpreter")
+                && !e.contains("chmod"),
             "{e}"
         );
     }

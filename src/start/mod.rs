@@ -192,13 +192,15 @@ mod tests {
 
     #[test]
     fn missing_files_and_directories_are_named() {
+        // Paths as the host writes them (`\app\svc\b.js` on Windows).
+        let shown = |p: &str| options::normalize(Path::new(p)).display().to_string();
         assert_eq!(
             error(json!({"script": "b.js", "cwd": "svc"})),
-            "pm.start: script /app/svc/b.js does not exist"
+            format!("pm.start: script {} does not exist", shown("/app/svc/b.js"))
         );
         assert_eq!(
             error(json!({"script": "/app/svc/a.js", "cwd": "nope"})),
-            "pm.start: cwd /app/nope is not a directory"
+            format!("pm.start: cwd {} is not a directory", shown("/app/nope"))
         );
     }
 
@@ -216,11 +218,17 @@ mod tests {
             e.contains("RunAsNode fuse") && e.contains("interpreter"),
             "{e}"
         );
-        // With a Node of the app's own, the fuse does not matter.
+        // With a Node of the app's own, the fuse does not matter. (On Windows only a file with
+        // a PATHEXT extension runs.)
+        let node = if cfg!(windows) {
+            "/app/node.exe"
+        } else {
+            "/app/node"
+        };
         let mut probe = probe;
-        probe.executables.push(PathBuf::from("/app/node"));
+        probe.executables.push(PathBuf::from(node));
         assert!(prepare(
-            &json!({"script": "svc/a.js", "interpreter": "/app/node"}),
+            &json!({"script": "svc/a.js", "interpreter": node}),
             &host(),
             &probe
         )

@@ -302,7 +302,7 @@ pub fn parse_start(
                     script_path.display(),
                     unpacked.display(),
                     asar::split(&script_path)
-                        .map(|(_, inner)| inner.display().to_string())
+                        .map(|(_, inner)| asar::unpack_pattern(&inner))
                         .unwrap_or_default()
                 ));
             }

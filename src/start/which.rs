@@ -99,6 +99,14 @@ pub fn find_with(
     }
 }
 
+/// Whether `name` is a path (looked at where it points) rather than a name looked up in PATH.
+pub fn names_a_path(flavor: &Flavor, name: &str) -> bool {
+    match flavor {
+        Flavor::Unix => name.contains('/'),
+        Flavor::Windows { .. } => is_windows_path(name),
+    }
+}
+
 /// Whether `path`'s extension is one of PATHEXT's (`None`: the default list), in any case.
 pub fn has_pathext(path: &Path, pathext: Option<&str>) -> bool {
     match Flavor::windows(pathext) {
@@ -260,6 +268,17 @@ mod tests {
             .as_deref(),
             Some(r"\\srv\share\node.exe")
         );
+    }
+
+    #[test]
+    fn what_names_a_path_depends_on_the_flavor() {
+        let w = Flavor::windows(None);
+        assert!(names_a_path(&Flavor::Unix, "bin/node") && !names_a_path(&Flavor::Unix, "node"));
+        assert!(!names_a_path(&Flavor::Unix, r"bin\node"));
+        for p in [r"bin\node", "bin/node", r"C:node", r"\\srv\x"] {
+            assert!(names_a_path(&w, p), "{p}");
+        }
+        assert!(!names_a_path(&w, "node.exe"));
     }
 
     #[test]

@@ -149,7 +149,8 @@
     backoff: 'backoff',
     stopping: 'stopping',
     stopped: 'stopped',
-    errored: 'errored'
+    errored: 'errored',
+    skipped: 'not run'
   }
 
   function updateCard (c, s, now) {
@@ -174,7 +175,9 @@
 
     set(c.restart, c.isStopped ? 'Start' : 'Restart')
     set(c.stop, c.isStopped ? 'Start' : 'Stop')
-    c.restart.style.display = c.isStopped ? 'none' : ''
+    // A service the app leaves out on this OS has no buttons.
+    c.restart.style.display = c.isStopped || s.state === 'skipped' ? 'none' : ''
+    c.stop.style.display = s.state === 'skipped' ? 'none' : ''
     c.stop.className = 'btn ' + (c.isStopped ? 'btn-start' : 'btn-stop')
     c.restart.disabled = Boolean(s.pending)
     c.stop.disabled = Boolean(s.pending)

@@ -5,9 +5,13 @@
 //!
 //! Reads go through tokio. Writes do not: tokio (mio) counts a write as in flight until its
 //! completion has come back through the reactor, so a second message sent right after a first
-//! would be refused although the pipe had room. `send_now` writes directly instead, with an
-//! event whose low bit is set (no completion is queued to the reactor's port), and learns at
-//! once whether the pipe took the message.
+//! would be refused although the pipe had room. Writes go directly instead, with an event whose
+//! low bit is set (no completion is queued to the reactor's port).
+//!
+//! Every message is one frame, and frames never interleave: app messages (`send`) go through
+//! an ordered outbox that a writer thread drains (it may wait on a child that reads slowly);
+//! a control message (`send_now`) is written at once when that writer is idle, and queued
+//! behind it otherwise, so the caller (on the runtime) never waits for the child.
 
 use std::io;
 use std::os::windows::io::{AsRawHandle, OwnedHandle};
@@ -116,10 +120,32 @@ impl Channel {
         }
     }
 
-    /// Sends a small control message without waiting: one frame, into the pipe's buffer. Fails
-    /// when the child is gone, or when the buffer is full because the child does not read its
-    /// channel (the write is then taken back).
+    /// Sends a small control message without waiting: one frame, into the pipe's buffer, or
+    /// behind the app messages still being written. Fails when the child is gone, or when the
+    /// buffer is full because the child does not read its channel (the write is then taken
+    /// back).
     pub fn send_now(&self, bytes: &[u8]) -> io::Result<()> {
+        // Held across the direct write: the writer thread cannot start meanwhile, so the two
+        // never write at once (lock order: outbox, then the write lock; the thread never holds
+        // both).
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if out.closed {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the service's channel is closed",
+            ));
+        }
+        if out.writing {
+            if out.bytes + bytes.len() > MAX_QUEUED {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "the service is not reading its IPC channel",
+                ));
+            }
+            out.bytes += bytes.len();
+            out.queue.push_back(bytes.to_vec());
+            return Ok(());
+        }
         self.write_frame(&frame::frame(bytes), false)
     }
 

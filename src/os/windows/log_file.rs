@@ -77,29 +77,7 @@ pub fn id_of_path(path: &Path) -> Option<FileId> {
     id_of(&file).ok()
 }
 
-/// The current size of an open file.
-pub fn size_of(file: &File) -> io::Result<u64> {
-    file.metadata().map(|m| m.len())
-}
-
-/// Cuts an open file back to `len` bytes.
-pub fn truncate(file: &File, len: u64) -> io::Result<()> {
-    file.set_len(len)
-}
-
-/// An error partway through [`write_all`]: `written` bytes got out before it.
-#[derive(Debug)]
-pub struct PartialWrite {
-    pub written: usize,
-    pub error: io::Error,
-}
-
-/// The main process's own standard streams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Std {
-    Out,
-    Err,
-}
+pub use crate::os::{PartialWrite, Std};
 
 /// Writes all of `data` to an open log file; on an error says how much got out before it.
 pub fn write_all(file: &File, data: &[u8]) -> Result<(), PartialWrite> {

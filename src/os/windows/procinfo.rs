@@ -19,7 +19,9 @@ pub fn group_alive(_pgid: u32) -> bool {
 pub fn kill_group(_pgid: u32) {}
 
 /// Working-set memory of `pid` and all its descendants, in bytes (parents from a Toolhelp
-/// snapshot; the job would also hold them, but the caller names a pid).
+/// snapshot; the job would also hold them, but the caller names a pid). Windows reuses pids and
+/// keeps a process's parent pid after the parent is gone, so a process counts as a child only
+/// when it was created after the parent it names.
 pub fn tree_memory(pid: u32) -> Option<u64> {
     use windows_sys::Win32::System::Diagnostics::ToolHelp::{
         CreateToolhelp32Snapshot, Process32FirstW, Process32NextW, PROCESSENTRY32W,
@@ -42,15 +44,20 @@ pub fn tree_memory(pid: u32) -> Option<u64> {
         more = unsafe { Process32NextW(raw, &mut entry) } != 0;
     }
     let mut total = own;
-    let mut todo = vec![pid];
+    let mut todo = vec![(pid, times(pid)?.created)];
     let mut seen = vec![pid];
-    while let Some(p) = todo.pop() {
+    while let Some((p, p_created)) = todo.pop() {
         for (child, parent) in &parents {
-            if *parent == p && !seen.contains(child) {
-                seen.push(*child);
-                todo.push(*child);
-                total += working_set(*child).unwrap_or(0);
+            if *parent != p || seen.contains(child) {
+                continue;
             }
+            let Some(t) = times(*child) else { continue };
+            if t.created < p_created {
+                continue; // an older process whose own parent had this pid before
+            }
+            seen.push(*child);
+            todo.push((*child, t.created));
+            total += working_set(*child).unwrap_or(0);
         }
     }
     Some(total)
@@ -72,6 +79,18 @@ fn working_set(pid: u32) -> Option<u64> {
 
 /// Seconds of CPU (user and kernel) that `pid` itself used so far.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    // FILETIME counts 100 ns ticks.
+    times(pid).map(|t| t.cpu_ticks as f64 / 1e7)
+}
+
+struct Times {
+    /// When the process was created, in FILETIME ticks.
+    created: u64,
+    /// Kernel and user time, in FILETIME ticks.
+    cpu_ticks: u64,
+}
+
+fn times(pid: u32) -> Option<Times> {
     use windows_sys::Win32::Foundation::FILETIME;
     use windows_sys::Win32::System::Threading::GetProcessTimes;
     let process = open(pid)?;
@@ -84,8 +103,10 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     // SAFETY: `raw` is a live process handle with query rights; the FILETIMEs are valid.
     let ok = unsafe { GetProcessTimes(raw, &mut created, &mut exited, &mut kernel, &mut user) };
     let ticks = |t: FILETIME| (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
-    // FILETIME counts 100 ns ticks.
-    (ok != 0).then(|| (ticks(kernel) + ticks(user)) as f64 / 1e7)
+    (ok != 0).then(|| Times {
+        created: ticks(created),
+        cpu_ticks: ticks(kernel) + ticks(user),
+    })
 }
 
 fn open(pid: u32) -> Option<std::os::windows::io::OwnedHandle> {

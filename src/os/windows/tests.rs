@@ -157,6 +157,76 @@ async fn node_ipc_channel_both_ways_framed_as_libuv_frames_it() {
     assert_eq!(p.wait().await.code, Some(0));
 }
 
+/// Reads whole lines from `ch` until `want` of them arrived (or the child closed its end).
+async fn lines(ch: &super::channel::Channel, want: usize) -> Vec<String> {
+    let (mut got, mut buf) = (Vec::new(), vec![0u8; 64 * 1024]);
+    while got.iter().filter(|b| **b == b'\n').count() < want {
+        let n = ch.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8(got)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_messages_in_order_and_a_control_message_never_waits_for_a_child_not_reading() {
+    // After saying ready the child blocks its event loop for 3 s, so it reads nothing: the
+    // writer thread waits on the first 4 MiB message (the pipe holds 64 KiB).
+    let code = "process.on('message', m => process.send(m.big ? {n: m.n, len: m.big.length} : m)); \
+                process.send({ready: 1}, () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000))";
+    let env = [
+        ("NODE_CHANNEL_FD", "3"),
+        ("NODE_CHANNEL_SERIALIZATION_MODE", "json"),
+    ];
+    let s = spawner()
+        .spawn(launch(node(), &["-e", code], &env, true), cwd())
+        .await
+        .unwrap();
+    let ch = s.channel.clone().unwrap();
+    let ready = tokio::time::timeout(Duration::from_secs(30), lines(&ch, 1)).await;
+    assert_eq!(ready.unwrap(), ["{\"ready\":1}"]);
+    const BIG: usize = 4 << 20;
+    let big = |n: u32| format!("{{\"n\":{n},\"big\":\"{}\"}}\n", "x".repeat(BIG)).into_bytes();
+    assert!(ch.send(big(0)));
+    assert!(ch.send(big(1)));
+    assert!(ch.send(b"{\"n\":2}\n".to_vec()));
+    let t0 = std::time::Instant::now();
+    ch.send_now(b"{\"ctl\":1}\n").unwrap();
+    assert!(
+        t0.elapsed() < Duration::from_millis(1000),
+        "send_now waited {:?} for a child that was not reading",
+        t0.elapsed()
+    );
+    let echoes = tokio::time::timeout(Duration::from_secs(60), lines(&ch, 4)).await;
+    assert_eq!(
+        echoes.unwrap(),
+        [
+            format!("{{\"n\":0,\"len\":{BIG}}}"),
+            format!("{{\"n\":1,\"len\":{BIG}}}"),
+            "{\"n\":2}".to_string(),
+            "{\"ctl\":1}".to_string()
+        ],
+        "whole, in order, the control message after the app messages"
+    );
+    // Many small ones right after each other: every one arrives, in order.
+    for n in 0..300 {
+        assert!(ch.send(format!("{{\"n\":{n}}}\n").into_bytes()));
+    }
+    let echoes = tokio::time::timeout(Duration::from_secs(60), lines(&ch, 300)).await;
+    let want: Vec<String> = (0..300).map(|n| format!("{{\"n\":{n}}}")).collect();
+    assert_eq!(echoes.unwrap(), want);
+    let mut p = s.process;
+    p.killer().kill_tree();
+    p.wait().await;
+    assert!(ch.send_now(b"{}\n").is_err(), "the child is gone");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_tree_ends_the_job_with_the_grandchild_and_wait_is_cancel_safe() {
     let code = "const c=require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{stdio:'ignore'});console.log(c.pid);setInterval(()=>{},1000)";
