@@ -1,38 +1,23 @@
 'use strict'
 // For `npm run bench -- --windows` (Linux side): runs bench workers in the official Windows
-// node.exe under Wine, from the toolchain and prefix scripts/windows/setup.sh prepares (its
-// env.sh is the one place that names them). Windows node.exe under Wine fails with EBADF when
-// its stdout is a Unix pipe: a worker's output always goes to a file.
+// node.exe under Wine, from the runtimes and prefix scripts/windows/setup.sh prepares. Windows
+// node.exe under Wine fails with EBADF when its stdout is a Unix pipe: a worker's output always
+// goes to a file.
 const fs = require('fs')
 const path = require('path')
 const { execFileSync, spawnSync } = require('child_process')
 
 const ROOT = path.join(__dirname, '..', '..')
-const ENV_SH = path.join(ROOT, 'scripts', 'windows', 'env.sh')
-
-/** NODE_EXE, WINEPREFIX, … as env.sh sets them. */
-function envSh () {
-  const out = execFileSync('bash', ['-c', 'source "$0"; printf "%s\\n" "$NODE_EXE" "$WINEPREFIX" "$WINEARCH" "$WINEDEBUG" "$NODE_WIN_VERSION"', ENV_SH], { encoding: 'utf8' })
-  const [nodeExe, prefix, arch, debug, version] = out.split('\n')
-  return { nodeExe, prefix, arch, debug, version }
-}
-
-const w = envSh()
-const ENV = Object.assign({}, process.env, { WINEPREFIX: w.prefix, WINEARCH: w.arch, WINEDEBUG: w.debug })
-// Nothing of this Linux Node's own context leaks into the Windows one.
-for (const k of ['NODE_OPTIONS', 'NODE_CHANNEL_FD', 'ELECTRON_RUN_AS_NODE', 'NODE_TEST_CONTEXT']) delete ENV[k]
-
-/** The path Windows programs under Wine see for a Linux path (Wine maps Z: to /). */
-function winPath (p) {
-  return 'Z:' + path.resolve(p).split('/').join('\\')
-}
+// Where scripts/windows/setup.sh puts Windows node.exe and the prefix, and Wine's environment
+// (nothing of this Linux Node's own context leaks into the Windows one).
+const { NODE_EXE, PREFIX, ENV, winPath } = require('../../scripts/windows/wine')
 
 /** Fails with what to run when Wine, Windows node.exe or the Windows addon is missing. */
 function ensure () {
   const problems = []
   try { execFileSync('wine', ['--version'], { env: ENV, stdio: 'ignore' }) } catch (e) { problems.push('wine is not installed') }
-  if (!fs.existsSync(w.nodeExe)) problems.push(`${w.nodeExe} is missing`)
-  if (!fs.existsSync(w.prefix)) problems.push(`the Wine prefix ${w.prefix} is missing`)
+  if (!fs.existsSync(NODE_EXE)) problems.push(`${NODE_EXE} is missing`)
+  if (!fs.existsSync(PREFIX)) problems.push(`the Wine prefix ${PREFIX} is missing`)
   if (problems.length) throw new Error(problems.join('; ') + ': run `bash scripts/windows/setup.sh` (or `npm run test:windows`) first')
   if (!fs.existsSync(path.join(ROOT, 'pm.win32-x64-gnu.node'))) {
     console.error('pm.win32-x64-gnu.node is missing: npm run build:windows')
@@ -48,7 +33,7 @@ function ensure () {
 function warmUp (outFile) {
   spawnSync('wineserver', ['-p'], { env: ENV, stdio: 'ignore' })
   const fd = fs.openSync(outFile, 'w')
-  const r = spawnSync('wine', [w.nodeExe, '-p', 'process.version + " " + process.arch'], { env: ENV, stdio: ['ignore', fd, fd], timeout: 120000 })
+  const r = spawnSync('wine', [NODE_EXE, '-p', 'process.version + " " + process.arch'], { env: ENV, stdio: ['ignore', fd, fd], timeout: 120000 })
   fs.closeSync(fd)
   const text = fs.readFileSync(outFile, 'utf8').trim()
   fs.rmSync(outFile, { force: true })
@@ -65,4 +50,4 @@ function wineVersion () {
   try { return execFileSync('wine', ['--version'], { env: ENV, encoding: 'utf8' }).trim() } catch (e) { return '?' }
 }
 
-module.exports = { NODE_EXE: w.nodeExe, NODE_VERSION: w.version, ENV, winPath, ensure, warmUp, shutDown, wineVersion }
+module.exports = { NODE_EXE, ENV, winPath, ensure, warmUp, shutDown, wineVersion }
