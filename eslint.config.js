@@ -1,6 +1,6 @@
 'use strict'
 // ESLint over every file that Electron 9 (Node 12.14, Chromium 83) may load: it must parse as
-// ECMAScript 2019 (no `?.`, `??`, class fields, top-level await) and must not require
+// ECMAScript 2019 (no optional chaining, nullish coalescing, class fields or top-level await) and must not require
 // `node:`-prefixed modules, which Node 12 does not know. `npm test` runs it (`npm run lint`).
 
 const js = require('@eslint/js')
