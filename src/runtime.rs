@@ -1,5 +1,5 @@
 //! The supervisor's own tokio runtime: two worker threads, at a lower priority than the app's
-//! (`os::priority`), so nothing of pm runs on Node's or Electron's threads. Children are forked
+//! (`os::priority`), so nothing of pm runs on Node's or Electron's threads. Children are started
 //! by the spawner thread (`os::spawner`), not here.
 
 use std::sync::OnceLock;

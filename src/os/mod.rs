@@ -7,9 +7,11 @@
 //! Windows: a kill-on-close Job Object per service, named pipes, Node's channel as CRT fd 3
 //! (see `windows/mod.rs`).
 //!
-//! Unix (Linux; macOS builds): a process group per service, `PR_SET_PDEATHSIG` on Linux, one
-//! pidfd per child (tokio), so pm never installs a SIGCHLD handler and never reaps a child that
-//! is not its own (libuv owns SIGCHLD in the main process).
+//! Unix (Linux; macOS builds): a process group per service. Linux: a vfork-style clone with
+//! `PR_SET_PDEATHSIG` (`unix/vfork.rs`) and one pidfd per child (`unix/pidfd.rs`); macOS: fork
+//! and exec through std, and one kqueue per child. Either way pm never installs a SIGCHLD
+//! handler and never reaps a child that is not its own (libuv owns SIGCHLD in the main
+//! process).
 
 /// How a process ended, as Node reports it: an exit code, or the name of the signal that
 /// ended it.

@@ -12,7 +12,7 @@ pub use crate::os::CHILD_FD;
 
 /// Makes a socketpair: the parent's end, and the end to hand to the child. Both are
 /// close-on-exec, so no other child of the main process (Node's own `child_process` included)
-/// inherits them; the spawn code moves the child's end to fd 3 after fork.
+/// inherits them; the spawn code moves the child's end to fd 3 in the child.
 pub fn pair() -> io::Result<(std::os::unix::net::UnixStream, OwnedFd)> {
     let mut fds = [0; 2];
     #[cfg(target_os = "linux")]

@@ -10,6 +10,12 @@ pub mod signals;
 pub mod spawn;
 pub mod spawner;
 
+// Linux: the vfork-style spawn and the pidfd it gives.
+#[cfg(target_os = "linux")]
+pub(crate) mod pidfd;
+#[cfg(target_os = "linux")]
+pub(crate) mod vfork;
+
 // macOS: the kqueue reaper, the orphan watchdog, process start times and thread QoS. Their
 // pure parts and the watchdog itself are built and tested on Linux too.
 #[cfg(any(target_os = "macos", test))]

@@ -1,27 +1,143 @@
 //! Starting a planned command as a Unix process: its own process group, stdout and stderr
-//! piped, stdin closed, the IPC channel moved to fd 3, signal dispositions reset.
+//! piped, stdin from /dev/null, the IPC channel moved to fd 3, signal dispositions reset.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
-use std::process::Stdio;
-
-use tokio::process::{ChildStderr, ChildStdout, Command};
 
 use super::channel::{self, Channel};
 use super::process::Process;
 use crate::start::launch::Launch;
 
+/// The read end of a service's stdout or stderr, registered with pm's runtime.
+#[cfg(target_os = "linux")]
+pub type Output = tokio::net::unix::pipe::Receiver;
+#[cfg(not(target_os = "linux"))]
+pub type Output = tokio::process::ChildStdout;
+#[cfg(not(target_os = "linux"))]
+pub type ErrOutput = tokio::process::ChildStderr;
+#[cfg(target_os = "linux")]
+pub type ErrOutput = Output;
+
 pub struct Spawned {
     pub process: Process,
     pub pid: u32,
-    pub stdout: ChildStdout,
-    pub stderr: ChildStderr,
+    pub stdout: Output,
+    pub stderr: ErrOutput,
     pub channel: Option<Channel>,
 }
 
 /// Must run inside the supervisor's runtime, on the spawner thread (`spawner.rs`).
 pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
+    let (parent_end, child_end) = if launch.ipc {
+        let (p, c) = channel::pair()?;
+        (Some(p), Some(c))
+    } else {
+        (None, None)
+    };
+    let started = start(launch, cwd, child_end.as_ref());
+    let (process, pid, stdout, stderr) =
+        started.map_err(|e| describe_spawn_error(e, launch, cwd))?;
+    drop(child_end);
+    widen_pipe(&stdout);
+    widen_pipe(&stderr);
+    let channel = parent_end.map(Channel::new).transpose()?;
+    Ok(Spawned {
+        process,
+        pid,
+        stdout,
+        stderr,
+        channel,
+    })
+}
+
+/// Linux: a vfork-style clone (`vfork.rs`), waited on and signalled through its pidfd.
+#[cfg(target_os = "linux")]
+fn start(
+    launch: &Launch,
+    cwd: &Path,
+    ipc: Option<&OwnedFd>,
+) -> io::Result<(Process, u32, Output, ErrOutput)> {
+    use super::vfork::{self, ChildFds, Exec};
+
+    let env = vfork::environment(std::env::vars_os(), &launch.env_remove, &launch.env);
+    let exec = Exec::new(&launch.program, &launch.args, env, cwd)?;
+    let stdin = above_std(fs_open_null()?)?;
+    let (out_read, out_write) = pipe()?;
+    let (err_read, err_write) = pipe()?;
+    let (out_write, err_write) = (above_std(out_write)?, above_std(err_write)?);
+    let ipc = ipc
+        .map(|fd| fd.try_clone().and_then(above_std))
+        .transpose()?;
+    let fds = ChildFds {
+        stdin: stdin.as_raw_fd(),
+        stdout: out_write.as_raw_fd(),
+        stderr: err_write.as_raw_fd(),
+        ipc: ipc.as_ref().map(AsRawFd::as_raw_fd),
+    };
+    let (pid, leader) = vfork::spawn(&exec, &fds)?;
+    // From here on a failure must not leave the child unwatched: `Process` owns it.
+    let child = super::pidfd::Child::new(pid, leader);
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            super::signals::to_group(pid, libc::SIGKILL);
+            return Err(e);
+        }
+    };
+    let process = Process::new(child, pid);
+    let stdout = Output::from_owned_fd(out_read)?;
+    let stderr = Output::from_owned_fd(err_read)?;
+    Ok((process, pid, stdout, stderr))
+}
+
+/// A close-on-exec pipe: (read end, write end).
+#[cfg(target_os = "linux")]
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid out-array of two ints.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded; both fds are ours alone.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// The child's stdin: /dev/null, close-on-exec here.
+#[cfg(target_os = "linux")]
+fn fs_open_null() -> io::Result<OwnedFd> {
+    Ok(std::fs::File::open("/dev/null")?.into())
+}
+
+/// `fd`, or a close-on-exec copy of it numbered 4 or above: the child moves its descriptors
+/// onto 0-3, and none of them may be one of those already (a main process started with a
+/// standard stream closed hands out 0, 1 or 2 again).
+#[cfg(target_os = "linux")]
+fn above_std(fd: OwnedFd) -> io::Result<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    if fd.as_raw_fd() > channel::CHILD_FD {
+        return Ok(fd);
+    }
+    // SAFETY: fcntl duplicates an open fd; the copy is ours alone.
+    let copy = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, channel::CHILD_FD + 1) };
+    if copy < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
+}
+
+/// macOS: fork and exec through std, reaped through kqueue (`kqueue.rs`).
+#[cfg(not(target_os = "linux"))]
+fn start(
+    launch: &Launch,
+    cwd: &Path,
+    ipc: Option<&OwnedFd>,
+) -> io::Result<(Process, u32, Output, ErrOutput)> {
+    use std::process::Stdio;
+    use tokio::process::Command;
+
     let mut cmd = Command::new(&launch.program);
     for k in &launch.env_remove {
         cmd.env_remove(k);
@@ -34,18 +150,9 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
         .stderr(Stdio::piped())
         // One group per service: one kill(-pgid) reaches its grandchildren too.
         .process_group(0);
-
-    let (parent_end, child_end) = if launch.ipc {
-        let (p, c) = channel::pair()?;
-        (Some(p), Some(c))
-    } else {
-        (None, None)
-    };
-    let child_fd = child_end.as_ref().map(OwnedFd::as_raw_fd);
-    #[cfg(target_os = "linux")]
-    let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
+    let child_fd = ipc.map(AsRawFd::as_raw_fd);
     // SAFETY: the closure runs between fork and exec and calls only async-signal-safe functions
-    // (dup2, fcntl, signal, prctl, getppid).
+    // (dup2, fcntl, signal).
     unsafe {
         cmd.pre_exec(move || {
             if let Some(fd) = child_fd {
@@ -69,42 +176,14 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
             ] {
                 libc::signal(sig, libc::SIG_DFL);
             }
-            // The service gets SIGTERM when the main process dies, however it dies: Node and
-            // Python services with pm's helper then run onstopping. The kernel ties this to the
-            // forking *thread*; spawns run on the spawner thread, which lives as long as the
-            // process. If the main process died before the prctl, nobody will send it.
-            #[cfg(target_os = "linux")]
-            {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                if libc::getppid() != parent {
-                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
-                }
-            }
             Ok(())
         });
     }
-
-    #[cfg(target_os = "macos")] // reaped through kqueue, not tokio's SIGCHLD handler
-    let child = super::kqueue::spawn(&mut cmd);
-    #[cfg(not(target_os = "macos"))]
-    let child = cmd.spawn();
-    let mut child = child.map_err(|e| describe_spawn_error(e, launch, cwd))?;
-    drop(child_end);
+    let mut child = super::kqueue::spawn(&mut cmd)?;
     let pid = child.id().unwrap_or(0);
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
-    widen_pipe(&stdout);
-    widen_pipe(&stderr);
-    let channel = parent_end.map(Channel::new).transpose()?;
-    Ok(Spawned {
-        process: Process::new(child, pid),
-        pid,
-        stdout,
-        stderr,
-        channel,
-    })
+    Ok((Process::new(child, pid), pid, stdout, stderr))
 }
 
 /// Output pipes hold 1 MiB instead of Linux's default 64 KiB: a chatty service blocks less

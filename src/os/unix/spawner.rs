@@ -1,9 +1,9 @@
-//! The one thread that forks every service. It never exits, and it runs at the main process's
-//! normal priority:
-//! - `PR_SET_PDEATHSIG` fires when the *thread* that forked a child exits, not the process;
-//!   forking from a thread that lives as long as the process keeps the death signal meaning
-//!   "the main process died".
-//! - children inherit the forking thread's nice value, and pm's own worker threads run at a
+//! The one thread that starts (clones or forks) every service. It never exits, and it runs at
+//! the main process's normal priority:
+//! - `PR_SET_PDEATHSIG` fires when the *thread* that made a child exits, not the process;
+//!   starting children from a thread that lives as long as the process keeps the death signal
+//!   meaning "the main process died".
+//! - children inherit that thread's nice value, and pm's own worker threads run at a
 //!   lower priority (see `priority.rs`); services must not.
 
 use std::io;
