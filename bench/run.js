@@ -122,14 +122,15 @@ const CASES = [
     label: serviceLabel,
     opts: () => ({}),
     timeout: 90000,
-    // One stop of 50 takes tens of ms and a busy neighbour shifts it by as much: 3 runs, each in
-    // a fresh process, the median (by API done) shown.
-    repeats: (p, q) => q ? 1 : 3,
+    // One stop of 50 takes tens of ms and a busy neighbour shifts it by as much: 5 runs, each in
+    // a fresh process, the median (by API done) shown, and each round's pm / Node pair.
+    repeats: (p, q) => q ? 1 : 5,
     median: stopMedian,
     header: ['Peer', 'API done (ms)', `All ${N} pids gone (ms)`],
     row: (r) => [f(r.tApi, 1), f(r.tGone, 1)],
-    summary: (res) => 'Summary: elife/pm `stopall()` / Node kill-all, API done = **' + ratio(res.pm, res.node, 'tApi') + '**; all pids gone = **' + ratio(res.pm, res.node, 'tGone') + '**',
-    foot: 'API done: Node = `kill()` each, every `exit` event; @elife/pm2 = `stopAll()` (returns at once), every `exit` event; elife/pm = `await stopall()`. Gone: `process.kill(pid, 0)` polled every 1 ms until every pid is ESRCH. Median of 3 runs (by API done), each in a fresh process.'
+    summary: (res, runs) => 'Summary: elife/pm `stopall()` / Node kill-all, API done = **' + ratio(res.pm, res.node, 'tApi') + '**; all pids gone = **' + ratio(res.pm, res.node, 'tGone') + '**' +
+      (runs && runs.pm && runs.node && runs.pm.length > 1 ? `. Round by round (run i of each peer, back to back), API done: ${runs.pm.map((r, i) => ratio(r, runs.node[i], 'tApi')).join(', ')}` : ''),
+    foot: 'API done: Node = `kill()` each, every `exit` event; @elife/pm2 = `stopAll()` (returns at once), every `exit` event; elife/pm = `await stopall()`. Gone: `process.kill(pid, 0)` polled every 1 ms until every pid is ESRCH. Median of 5 runs (by API done), each in a fresh process; the peers take turns, run by run.'
   },
   {
     id: 'restart',
@@ -412,19 +413,24 @@ async function main () {
     const opts = c.opts(args.quick)
     const peers = args.peer ? c.peers.filter((p) => p === args.peer) : c.peers
     if (!peers.length) continue
-    const results = {}
-    for (const p of peers) {
-      const runs = []
-      const k = c.repeats ? c.repeats(p, args.quick) : 1
-      for (let i = 0; i < k; i++) {
-        process.stderr.write(`[bench] ${c.id} / ${p}${k > 1 ? ` (run ${i + 1}/${k})` : ''} … `)
+    // Repeated runs go round the peers (run 1 of each, then run 2 of each, …), so that each
+    // round's peers are measured within the same minute of a machine whose load drifts.
+    const runs = {}
+    const k = {}
+    for (const p of peers) { runs[p] = []; k[p] = c.repeats ? c.repeats(p, args.quick) : 1 }
+    const rounds = Math.max(...peers.map((p) => k[p]))
+    for (let i = 0; i < rounds; i++) {
+      for (const p of peers) {
+        const done = runs[p][runs[p].length - 1]
+        if (i >= k[p] || (done && (!done.ok || done.skipped))) continue
+        process.stderr.write(`[bench] ${c.id} / ${p}${k[p] > 1 ? ` (run ${i + 1}/${k[p]})` : ''} … `)
         const r = await runWorker(c, p, opts)
-        runs.push(r)
+        runs[p].push(r)
         process.stderr.write(r.ok ? (r.skipped ? `skipped (${r.seconds.toFixed(1)} s)\n` : `ok (${r.seconds.toFixed(1)} s)\n`) : `FAILED (${r.seconds.toFixed(1)} s)\n`)
-        if (!r.ok || r.skipped) break
       }
-      results[p] = pickMedian(runs, c.median)
     }
+    const results = {}
+    for (const p of peers) results[p] = pickMedian(runs[p], c.median)
     const rows = []
     const notes = []
     for (const p of peers) {
@@ -440,7 +446,7 @@ async function main () {
       for (const n of r.notes || []) notes.push(`- ${c.label(p)}: ${n}`)
     }
     const section = [`## ${c.title(opts)}`, '', table(c.header, rows), '']
-    if (c.summary) section.push(c.summary(results), '')
+    if (c.summary) section.push(c.summary(results, runs), '')
     if (c.foot) section.push(c.foot, '')
     if (notes.length) section.push(notes.join('\n'), '')
     out.push(...section)
