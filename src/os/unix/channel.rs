@@ -8,8 +8,6 @@ use std::sync::Arc;
 
 use tokio::net::UnixStream;
 
-pub use crate::os::CHILD_FD;
-
 /// Makes a socketpair: the parent's end, and the end to hand to the child. Both are
 /// close-on-exec, so no other child of the main process (Node's own `child_process` included)
 /// inherits them; the spawn code moves the child's end to fd 3 in the child.

@@ -146,11 +146,11 @@ impl ExitWatch {
                 }
                 continue;
             }
-            match reap(self.pid) {
-                Reaped::Ended(status) => return Some(status),
-                Reaped::Lost => return None,
+            match super::reap::try_reap(self.pid) {
+                Ok(Some(status)) => return Some(status),
+                Err(_) => return None,
                 // NOTE_EXIT can come a moment before the process is a zombie.
-                Reaped::NotYet => tokio::time::sleep(Duration::from_millis(2)).await,
+                Ok(None) => tokio::time::sleep(Duration::from_millis(2)).await,
             }
         }
     }
@@ -185,31 +185,4 @@ fn next_event(kq: &OwnedFd) -> Option<Kev> {
     // SAFETY: no changes; room for one record.
     let n = unsafe { libc::kevent(kq.as_raw_fd(), std::ptr::null(), 0, &mut out, 1, &zero) };
     (n == 1).then(|| Kev::from_sys(&out))
-}
-
-enum Reaped {
-    Ended(i32),
-    NotYet,
-    Lost,
-}
-
-/// waitpid for exactly this child, without blocking.
-fn reap(pid: u32) -> Reaped {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return Reaped::Lost;
-    };
-    let mut status = 0;
-    loop {
-        // SAFETY: waitpid for one specific child, writing into a local.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == pid {
-            return Reaped::Ended(status);
-        }
-        if r == 0 {
-            return Reaped::NotYet;
-        }
-        if io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return Reaped::Lost;
-        }
-    }
 }

@@ -1,11 +1,13 @@
 //! The Unix implementations: process groups, signals, a socketpair for the IPC channel.
 
 pub mod channel;
+pub(crate) mod fds;
 pub mod fs;
 pub mod log_file;
 pub mod priority;
 pub mod process;
 pub mod procinfo;
+pub(crate) mod reap;
 pub mod signals;
 pub mod spawn;
 pub mod spawner;

@@ -17,6 +17,8 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::watch;
 
+use super::reap::try_reap;
+
 /// The pidfd of a service's leader, shared by its waiter and its killers.
 #[derive(Clone)]
 pub(crate) struct Leader(Arc<OwnedFd>);
@@ -99,7 +101,7 @@ impl Child {
             match &mut self.exited {
                 Exited::Pidfd(fd) => {
                     let mut ready = fd.readable().await?;
-                    match reap(self.pid)? {
+                    match try_reap(self.pid)?.map(ExitStatus::from_raw) {
                         Some(status) => self.status = Some(status),
                         None => ready.clear_ready(),
                     }
@@ -107,32 +109,12 @@ impl Child {
                 Exited::Thread(rx) => {
                     // An error means the thread is gone, which it is only after the exit.
                     let _ = rx.wait_for(|e| *e).await;
-                    match reap(self.pid)? {
+                    match try_reap(self.pid)?.map(ExitStatus::from_raw) {
                         Some(status) => self.status = Some(status),
                         None => return Err(io::Error::other("the exit status was lost")),
                     }
                 }
             }
-        }
-    }
-}
-
-/// waitpid for exactly this child, without blocking: None while it runs.
-fn reap(pid: u32) -> io::Result<Option<ExitStatus>> {
-    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::other("pid out of range"))?;
-    let mut status = 0;
-    loop {
-        // SAFETY: waitpid for one specific child, writing into a local.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == pid {
-            return Ok(Some(ExitStatus::from_raw(status)));
-        }
-        if r == 0 {
-            return Ok(None);
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
         }
     }
 }

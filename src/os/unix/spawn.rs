@@ -35,10 +35,9 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
     } else {
         (None, None)
     };
-    let started = start(launch, cwd, child_end.as_ref());
+    let started = start(launch, cwd, child_end);
     let (process, pid, stdout, stderr) =
         started.map_err(|e| describe_spawn_error(e, launch, cwd))?;
-    drop(child_end);
     widen_pipe(&stdout);
     widen_pipe(&stderr);
     let channel = parent_end.map(Channel::new).transpose()?;
@@ -56,19 +55,20 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
 fn start(
     launch: &Launch,
     cwd: &Path,
-    ipc: Option<&OwnedFd>,
+    ipc: Option<OwnedFd>,
 ) -> io::Result<(Process, u32, Output, ErrOutput)> {
+    use super::fds::{above_std, cloexec_pipe, dev_null};
     use super::vfork::{self, ChildFds, Exec};
 
     let env = vfork::environment(std::env::vars_os(), &launch.env_remove, &launch.env);
     let exec = Exec::new(&launch.program, &launch.args, env, cwd)?;
-    let stdin = above_std(fs_open_null()?)?;
-    let (out_read, out_write) = pipe()?;
-    let (err_read, err_write) = pipe()?;
+    let stdin = above_std(dev_null()?)?;
+    let (out_read, out_write) = cloexec_pipe()?;
+    let (err_read, err_write) = cloexec_pipe()?;
     let (out_write, err_write) = (above_std(out_write)?, above_std(err_write)?);
-    let ipc = ipc
-        .map(|fd| fd.try_clone().and_then(above_std))
-        .transpose()?;
+    let stdout = Output::from_owned_fd(out_read)?;
+    let stderr = Output::from_owned_fd(err_read)?;
+    let ipc = ipc.map(above_std).transpose()?;
     let fds = ChildFds {
         stdin: stdin.as_raw_fd(),
         stdout: out_write.as_raw_fd(),
@@ -76,56 +76,15 @@ fn start(
         ipc: ipc.as_ref().map(AsRawFd::as_raw_fd),
     };
     let (pid, leader) = vfork::spawn(&exec, &fds)?;
-    // From here on a failure must not leave the child unwatched: `Process` owns it.
-    let child = super::pidfd::Child::new(pid, leader);
-    let child = match child {
-        Ok(c) => c,
+    match super::pidfd::Child::new(pid, leader) {
+        Ok(child) => Ok((Process::new(child, pid), pid, stdout, stderr)),
+        // Nothing could wait for it: end it now rather than leave it behind.
         Err(e) => {
             super::signals::to_group(pid, libc::SIGKILL);
-            return Err(e);
+            super::reap::reap_blocking(pid as libc::pid_t);
+            Err(e)
         }
-    };
-    let process = Process::new(child, pid);
-    let stdout = Output::from_owned_fd(out_read)?;
-    let stderr = Output::from_owned_fd(err_read)?;
-    Ok((process, pid, stdout, stderr))
-}
-
-/// A close-on-exec pipe: (read end, write end).
-#[cfg(target_os = "linux")]
-fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    use std::os::fd::FromRawFd;
-    let mut fds = [0; 2];
-    // SAFETY: fds is a valid out-array of two ints.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
     }
-    // SAFETY: pipe2 succeeded; both fds are ours alone.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-/// The child's stdin: /dev/null, close-on-exec here.
-#[cfg(target_os = "linux")]
-fn fs_open_null() -> io::Result<OwnedFd> {
-    Ok(std::fs::File::open("/dev/null")?.into())
-}
-
-/// `fd`, or a close-on-exec copy of it numbered 4 or above: the child moves its descriptors
-/// onto 0-3, and none of them may be one of those already (a main process started with a
-/// standard stream closed hands out 0, 1 or 2 again).
-#[cfg(target_os = "linux")]
-fn above_std(fd: OwnedFd) -> io::Result<OwnedFd> {
-    use std::os::fd::FromRawFd;
-    if fd.as_raw_fd() > channel::CHILD_FD {
-        return Ok(fd);
-    }
-    // SAFETY: fcntl duplicates an open fd; the copy is ours alone.
-    let copy = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, channel::CHILD_FD + 1) };
-    if copy < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: as above.
-    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
 }
 
 /// macOS: fork and exec through std, reaped through kqueue (`kqueue.rs`).
@@ -133,7 +92,7 @@ fn above_std(fd: OwnedFd) -> io::Result<OwnedFd> {
 fn start(
     launch: &Launch,
     cwd: &Path,
-    ipc: Option<&OwnedFd>,
+    ipc: Option<OwnedFd>,
 ) -> io::Result<(Process, u32, Output, ErrOutput)> {
     use std::process::Stdio;
     use tokio::process::Command;
@@ -150,18 +109,18 @@ fn start(
         .stderr(Stdio::piped())
         // One group per service: one kill(-pgid) reaches its grandchildren too.
         .process_group(0);
-    let child_fd = ipc.map(AsRawFd::as_raw_fd);
+    let child_fd = ipc.as_ref().map(AsRawFd::as_raw_fd);
     // SAFETY: the closure runs between fork and exec and calls only async-signal-safe functions
     // (dup2, fcntl, signal).
     unsafe {
         cmd.pre_exec(move || {
             if let Some(fd) = child_fd {
-                if fd == channel::CHILD_FD {
+                if fd == crate::os::CHILD_FD {
                     // dup2 onto itself would keep close-on-exec set.
                     if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
                         return Err(io::Error::last_os_error());
                     }
-                } else if libc::dup2(fd, channel::CHILD_FD) < 0 {
+                } else if libc::dup2(fd, crate::os::CHILD_FD) < 0 {
                     return Err(io::Error::last_os_error());
                 }
             }
@@ -180,6 +139,7 @@ fn start(
         });
     }
     let mut child = super::kqueue::spawn(&mut cmd)?;
+    drop(ipc); // the child has its copy now
     let pid = child.id().unwrap_or(0);
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");

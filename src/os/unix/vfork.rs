@@ -182,7 +182,8 @@ pub(crate) fn spawn(exec: &Exec, fds: &ChildFds) -> io::Result<(u32, Option<Lead
     match shared.error.load(Ordering::Acquire) {
         0 => Ok((pid as u32, leader)),
         errno => {
-            reap_failed(pid);
+            // It has exited: CLONE_VFORK waited for it.
+            super::reap::reap_blocking(pid);
             Err(io::Error::from_raw_os_error(errno))
         }
     }
@@ -257,15 +258,6 @@ unsafe fn prepare_and_exec(s: &Shared) -> libc::c_int {
         );
         errno()
     }
-}
-
-/// Reaps a child that failed before exec (it has exited: CLONE_VFORK waited for it).
-fn reap_failed(pid: libc::pid_t) {
-    let mut status = 0;
-    // SAFETY: waitpid for our own child, into a local.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0
-        && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
-    {}
 }
 
 /// The calling thread's signal mask, set to block everything until dropped.
@@ -410,16 +402,9 @@ mod tests {
     #[test]
     fn the_child_starts_as_planned() {
         use std::io::Read;
-        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        use std::os::fd::{AsRawFd, OwnedFd};
 
-        let pipe = || {
-            let mut fds = [0; 2];
-            // SAFETY: a valid out-array; both fds are then owned here.
-            unsafe {
-                assert_eq!(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), 0);
-                (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))
-            }
-        };
+        let pipe = || super::super::fds::cloexec_pipe().expect("pipe");
         let (out, out_w) = pipe();
         let (_ipc_r, ipc_w) = pipe();
         let stdin = OwnedFd::from(std::fs::File::open("/dev/null").expect("/dev/null"));
@@ -462,7 +447,7 @@ mod tests {
         std::fs::File::from(out)
             .read_to_string(&mut text)
             .expect("read");
-        reap_failed(pid as libc::pid_t);
+        super::super::reap::reap_blocking(pid as libc::pid_t);
         let mut lines: Vec<&str> = text.lines().collect();
         // Ignored signals stay ignored across exec, except the ones a service starts with at
         // the default. (glibc keeps 32 and 33 from sigaction; a test harness may ignore one.)

@@ -17,7 +17,7 @@
 //! for its tests, it waits on the pipe alone.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 /// The most groups it tracks at once; more services than this run unwatched (the sweep at the
@@ -151,7 +151,7 @@ impl Watchdog {
     /// Forks the watchdog for this process. It ends the recorded groups when `tx` closes,
     /// which happens when this process dies (or this value is dropped).
     pub(crate) fn start() -> io::Result<Watchdog> {
-        let (rx, tx) = cloexec_pipe()?;
+        let (rx, tx) = super::fds::cloexec_pipe()?;
         // Never block the caller: a watchdog that stopped reading loses records, not the app.
         // SAFETY: fcntl on a descriptor we own.
         unsafe {
@@ -215,31 +215,6 @@ impl Watchdog {
             let _ = self.send(Record::Forget { pgid });
         }
     }
-}
-
-/// A pipe whose ends are close-on-exec, so that no service holds the write end (the pipe would
-/// never reach end of file). Linux sets the flag atomically; macOS has no pipe2, and a process
-/// that another thread spawns in between may inherit the write end: the watchdog's NOTE_EXIT
-/// watch on the main pid covers that.
-fn cloexec_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    #[cfg(target_os = "linux")]
-    // SAFETY: pipe2 writes two descriptors into the array.
-    let r = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    #[cfg(not(target_os = "linux"))]
-    // SAFETY: pipe writes two descriptors into the array.
-    let r = unsafe { libc::pipe(fds.as_mut_ptr()) };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors are fresh and owned here from now on.
-    let (rx, tx) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    #[cfg(not(target_os = "linux"))]
-    for fd in [&rx, &tx] {
-        // SAFETY: fcntl on descriptors we own.
-        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-    }
-    Ok((rx, tx))
 }
 
 // ---- the watchdog process: async-signal-safe code only from here on ----
