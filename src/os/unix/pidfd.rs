@@ -151,3 +151,60 @@ pub(crate) unsafe fn leader_from_raw(fd: RawFd) -> Leader {
     // SAFETY: the caller's promise.
     Leader::new(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::ExitStatusExt;
+    use std::path::Path;
+
+    use super::Child;
+    use crate::os::unix::fds;
+    use crate::os::unix::vfork::{self, ChildFds, Exec};
+
+    /// `sh -c <script>` with /dev/null for every stream.
+    fn sh(script: &str) -> (u32, Option<super::Leader>) {
+        let null = fds::dev_null().expect("/dev/null");
+        let null = fds::above_std(null).expect("above");
+        let exec = Exec::new(
+            Path::new("/bin/sh"),
+            &["-c".into(), script.into()],
+            std::env::vars_os().collect(),
+            Path::new("/"),
+        )
+        .expect("planned");
+        let fd = null.as_raw_fd();
+        let fds = ChildFds {
+            stdin: fd,
+            stdout: fd,
+            stderr: fd,
+            ipc: None,
+        };
+        vfork::spawn(&exec, &fds).expect("spawned")
+    }
+
+    #[tokio::test]
+    async fn an_exit_is_seen_and_reaped_with_and_without_a_pidfd() {
+        let (pid, leader) = sh("exit 3");
+        assert!(leader.is_some());
+        let mut child = Child::new(pid, leader).expect("watched");
+        assert_eq!(child.wait().await.expect("status").code(), Some(3));
+        // Asked again, it answers the same without another waitpid.
+        assert_eq!(child.wait().await.expect("status").code(), Some(3));
+
+        // As on a kernel without pidfds: a waiter thread, then waitpid.
+        let (pid, _) = sh("exit 4");
+        let mut child = Child::new(pid, None).expect("watched");
+        assert!(child.leader().is_none());
+        assert_eq!(child.wait().await.expect("status").code(), Some(4));
+    }
+
+    #[tokio::test]
+    async fn a_signal_through_the_pidfd_reaches_the_child() {
+        let (pid, leader) = sh("exec sleep 30");
+        let mut child = Child::new(pid, leader).expect("watched");
+        child.leader().expect("a pidfd").signal(libc::SIGTERM);
+        let status = child.wait().await.expect("status");
+        assert_eq!(status.signal(), Some(libc::SIGTERM));
+    }
+}

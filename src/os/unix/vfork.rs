@@ -169,14 +169,16 @@ pub(crate) fn spawn(exec: &Exec, fds: &ChildFds) -> io::Result<(u32, Option<Lead
         if pid >= 0 {
             break (pid, pidfd);
         }
-        // Kernels before 5.2 refuse CLONE_PIDFD: spawn without it.
+        // Where CLONE_PIDFD is refused (a seccomp filter may), spawn without it. Kernels
+        // before 5.2 ignore the flag instead, and leave `pidfd` at -1.
         if error.raw_os_error() == Some(libc::EINVAL) && flags & libc::CLONE_PIDFD != 0 {
             flags &= !libc::CLONE_PIDFD;
             continue;
         }
         return Err(error);
     };
-    // SAFETY: with CLONE_PIDFD and a successful clone, the kernel stored a new pidfd there.
+    // SAFETY: with CLONE_PIDFD and a successful clone on a kernel that knows the flag, the
+    // kernel stored a new pidfd there, ours alone.
     let leader = (flags & libc::CLONE_PIDFD != 0 && pidfd >= 0)
         .then(|| unsafe { pidfd::leader_from_raw(pidfd) });
     match shared.error.load(Ordering::Acquire) {
@@ -213,7 +215,7 @@ unsafe fn prepare_and_exec(s: &Shared) -> libc::c_int {
         // The child has its own copy of the handler table (no CLONE_SIGHAND). Handlers of the
         // main process must not run here (exec would reset them anyway), and some ignored
         // signals start at the default.
-        for sig in 1..libc::SIGRTMAX() {
+        for sig in 1..=libc::SIGRTMAX() {
             let mut old: libc::sigaction = std::mem::zeroed();
             if libc::sigaction(sig, std::ptr::null(), &mut old) != 0 {
                 continue; // a number glibc keeps for itself, or none at all
