@@ -26,7 +26,9 @@ pub struct Running {
     pub pid: u32,
     process: Process,
     channel: Option<Channel>,
-    control: Arc<Control>,
+    /// Set once the service said it handles the stop request itself (it registered
+    /// `onstopping`); until then a stop is a SIGTERM.
+    handles_stop: Arc<AtomicBool>,
     /// Set once the service said it is ready.
     ready: tokio::sync::watch::Receiver<bool>,
     pumps: Vec<JoinHandle<()>>,
@@ -92,17 +94,11 @@ impl Running {
             tokio::spawn(read_messages(channel, from, ctx.clone()))
         });
 
-        let control = Arc::new(Control {
-            handles_stop,
-            channel: spawned.channel.clone(),
-            killer: spawned.process.killer(),
-            asked: std::sync::Mutex::new(false),
-        });
         Ok(Some(Running {
             pid,
             process: spawned.process,
             channel: spawned.channel,
-            control,
+            handles_stop,
             ready,
             pumps,
             listener,
@@ -118,11 +114,6 @@ impl Running {
         self.process.killer()
     }
 
-    /// The handle other threads use on this process (`Entry`).
-    pub fn control(&self) -> Arc<Control> {
-        self.control.clone()
-    }
-
     pub fn channel(&self) -> Option<Channel> {
         self.channel.clone()
     }
@@ -132,11 +123,19 @@ impl Running {
         self.ready.clone()
     }
 
-    /// Asks the service to stop (unless the stop call already did, `Control`) and waits up to
-    /// `grace` before killing its process group. Returns how it exited, and whether pm had to
-    /// kill it.
+    /// Asks the service to stop and waits up to `grace` before killing its process group.
+    /// A service that handles the request hears it over its channel and runs its `onstopping`
+    /// handlers; any other gets SIGTERM, which it may handle or die of at once.
+    /// Returns how it exited, and whether pm had to kill it.
     pub async fn stop(&mut self, grace: Duration) -> (Exit, bool) {
-        self.control.ask_to_stop(Some(&self.process));
+        let asked = self.handles_stop.load(Ordering::SeqCst)
+            && self
+                .channel
+                .as_ref()
+                .is_some_and(|c| c.send_now(&ipc::stop_request()).is_ok());
+        if !asked {
+            self.process.terminate();
+        }
         match tokio::time::timeout(grace, self.wait()).await {
             Ok(exit) => (exit, false),
             Err(_) => {
@@ -160,51 +159,6 @@ impl Running {
         for w in &self.writers {
             w.flush().await;
         }
-    }
-}
-
-/// What other threads may do to a running process: ask it to stop, once, and kill its tree.
-/// The stop call asks at once, on the caller's thread, so that the services of a `stopall()`
-/// are all asked within the call, as Node's own loop of `kill()`s would; the driver's stop step
-/// asks if that could not be done from there.
-pub struct Control {
-    /// Set once the service said it handles the stop request itself (it registered
-    /// `onstopping`); until then a stop is a SIGTERM.
-    handles_stop: Arc<AtomicBool>,
-    channel: Option<Channel>,
-    killer: Killer,
-    /// Whether the stop request went out.
-    asked: std::sync::Mutex<bool>,
-}
-
-impl Control {
-    /// Asks the service to stop, if it was not asked yet: a service that handles the request
-    /// hears it over its channel and runs its `onstopping` handlers; any other gets SIGTERM,
-    /// which it may handle or die of at once. Without `process` (another thread than the
-    /// driver's) a SIGTERM goes out only where `Killer::terminate` can send it safely.
-    pub fn ask_to_stop(&self, process: Option<&Process>) {
-        let mut asked = self.asked.lock().unwrap_or_else(|e| e.into_inner());
-        if *asked {
-            return;
-        }
-        let polite = self.handles_stop.load(Ordering::SeqCst)
-            && self
-                .channel
-                .as_ref()
-                .is_some_and(|c| c.send_now(&ipc::stop_request()).is_ok());
-        *asked = polite
-            || match process {
-                Some(p) => {
-                    p.terminate();
-                    true
-                }
-                None => self.killer.terminate(),
-            };
-    }
-
-    /// Kills the process tree at once.
-    pub fn kill_tree(&self) {
-        self.killer.kill_tree();
     }
 }
 

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
 use crate::context::Context;
-use crate::os::Channel;
-use crate::service::instance::{Control, Running};
+use crate::os::{Channel, Killer};
+use crate::service::instance::Running;
 use crate::service::lifecycle::{Info, Input, Lifecycle, Next, Policy, State};
 use crate::start::launch::Launch;
 use crate::start::options::StartSpec;
@@ -35,8 +35,8 @@ pub struct Entry {
     stop: watch::Sender<bool>,
     /// Set once the driver is done and the service's last event was sent.
     ended: watch::Sender<bool>,
-    /// Asks the current process to stop, or ends its tree; set while a process runs.
-    control: Mutex<Option<Arc<Control>>>,
+    /// Ends the current process's tree; set while a process runs.
+    killer: Mutex<Option<Killer>>,
     /// The current process's IPC channel, for `send()`; set while a process runs.
     channel: Mutex<Option<Channel>>,
 }
@@ -53,7 +53,7 @@ impl Entry {
             outcome: watch::Sender::new(None),
             stop: watch::Sender::new(false),
             ended: watch::Sender::new(false),
-            control: Mutex::new(None),
+            killer: Mutex::new(None),
             channel: Mutex::new(None),
         }
     }
@@ -62,13 +62,8 @@ impl Entry {
         self.status.borrow().clone()
     }
 
-    /// Asks the service to stop: its driver stops it, and a process it runs is asked at once,
-    /// from the calling thread.
     pub fn request_stop(&self) {
         self.stop.send_replace(true);
-        if let Some(control) = self.control().as_ref() {
-            control.ask_to_stop(None);
-        }
     }
 
     /// A restart's replacement that has not spawned yet and is not being stopped: a second
@@ -100,13 +95,13 @@ impl Entry {
 
     /// Kills the current process tree at once, from any thread: the last resort at exit.
     pub fn kill_now(&self) {
-        if let Some(c) = self.control().as_ref() {
-            c.kill_tree();
+        if let Some(k) = self.killer().as_ref() {
+            k.kill_tree();
         }
     }
 
-    fn control(&self) -> std::sync::MutexGuard<'_, Option<Arc<Control>>> {
-        self.control.lock().unwrap_or_else(|e| e.into_inner())
+    fn killer(&self) -> std::sync::MutexGuard<'_, Option<Killer>> {
+        self.killer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn channel(&self) -> std::sync::MutexGuard<'_, Option<Channel>> {
@@ -251,7 +246,7 @@ pub async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
                     Ok(None) => Input::StopRequested,
                     Ok(Some(proc)) => {
                         let pid = proc.pid;
-                        *entry.control() = Some(proc.control());
+                        *entry.killer() = Some(proc.killer());
                         *entry.channel() = proc.channel();
                         ctx.record.add(id, pid);
                         running = Some(proc);
@@ -378,6 +373,6 @@ async fn memory_over(pid: u32, limit: Option<u64>) -> u64 {
 async fn finish(entry: &Entry, ctx: &Context, proc: Running) {
     *entry.channel() = None;
     proc.finish().await;
-    *entry.control() = None;
+    *entry.killer() = None;
     ctx.record.remove(entry.id);
 }
