@@ -1,17 +1,14 @@
-//! Linux: a started service process owned through its pidfd. Waiting: the pidfd turns readable
+//! Linux: waiting for a started service process through its pidfd. The pidfd turns readable
 //! when the process exits, and pm then reaps exactly that pid (libuv's SIGCHLD handler in the
-//! main process reaps only Node's own children, and pm installs no handler). Signalling: a
-//! pidfd names one process, so a signal sent through it from any thread can never reach a
-//! process that reused the pid after the service was reaped.
+//! main process reaps only Node's own children, and pm installs no handler).
 //!
-//! Kernels before 5.2 give no pidfd (`vfork.rs` falls back to a plain clone): a thread then
-//! waits for the exit without reaping (`WNOWAIT`), and only the driver signals the process.
+//! Kernels before 5.2 give no pidfd (`vfork.rs` then gets none from its clone): a thread of
+//! its own waits for the exit without reaping (`WNOWAIT`).
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
-use std::sync::Arc;
 
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -19,41 +16,9 @@ use tokio::sync::watch;
 
 use super::reap::try_reap;
 
-/// The pidfd of a service's leader, shared by its waiter and its killers.
-#[derive(Clone)]
-pub(crate) struct Leader(Arc<OwnedFd>);
-
-impl AsRawFd for Leader {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_raw_fd()
-    }
-}
-
-impl Leader {
-    /// Takes ownership of a pidfd.
-    pub(crate) fn new(pidfd: OwnedFd) -> Self {
-        Leader(Arc::new(pidfd))
-    }
-
-    /// Sends `sig` to the leader, if it has not been reaped yet.
-    pub(crate) fn signal(&self, sig: libc::c_int) {
-        // SAFETY: pidfd_send_signal on an open pidfd with no siginfo; ESRCH (it already
-        // exited) is expected and ignored.
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.as_raw_fd(),
-                sig,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            );
-        }
-    }
-}
-
 /// How the exit is noticed.
 enum Exited {
-    Pidfd(AsyncFd<Leader>),
+    Pidfd(AsyncFd<OwnedFd>),
     /// Old kernels: a thread of its own saw the exit.
     Thread(watch::Receiver<bool>),
 }
@@ -68,12 +33,12 @@ pub struct Child {
 impl Child {
     /// Watches `pid`, a child of this process that nothing else reaps. Must run inside pm's
     /// runtime.
-    pub(crate) fn new(pid: u32, leader: Option<Leader>) -> io::Result<Child> {
-        let exited = match leader {
-            // SAFETY: the AsyncFd holds a reference on the pidfd, so it stays open for as long
-            // as it is registered.
-            Some(leader) => Exited::Pidfd(unsafe {
-                AsyncFd::register_with_interest(leader, Interest::READABLE)
+    pub(crate) fn new(pid: u32, pidfd: Option<OwnedFd>) -> io::Result<Child> {
+        let exited = match pidfd {
+            // SAFETY: the AsyncFd owns the pidfd, so it stays open for as long as it is
+            // registered.
+            Some(pidfd) => Exited::Pidfd(unsafe {
+                AsyncFd::register_with_interest(pidfd, Interest::READABLE)
             }?),
             None => Exited::Thread(exit_thread(pid)?),
         };
@@ -82,14 +47,6 @@ impl Child {
             exited,
             status: None,
         })
-    }
-
-    /// The pidfd, for killers on other threads; None on kernels without one.
-    pub(crate) fn leader(&self) -> Option<Leader> {
-        match &self.exited {
-            Exited::Pidfd(fd) => Some(fd.get_ref().clone()),
-            Exited::Thread(_) => None,
-        }
     }
 
     /// Resolves once the child exited and was reaped. Cancel-safe.
@@ -143,19 +100,9 @@ fn exit_thread(pid: u32) -> io::Result<watch::Receiver<bool>> {
     Ok(rx)
 }
 
-/// Wraps a pidfd the kernel returned.
-///
-/// # Safety
-/// `fd` must be an open pidfd that nothing else owns.
-pub(crate) unsafe fn leader_from_raw(fd: RawFd) -> Leader {
-    // SAFETY: the caller's promise.
-    Leader::new(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 #[cfg(test)]
 mod tests {
     use std::os::fd::AsRawFd;
-    use std::os::unix::process::ExitStatusExt;
     use std::path::Path;
 
     use super::Child;
@@ -163,7 +110,7 @@ mod tests {
     use crate::os::unix::vfork::{self, ChildFds, Exec};
 
     /// `sh -c <script>` with /dev/null for every stream.
-    fn sh(script: &str) -> (u32, Option<super::Leader>) {
+    fn sh(script: &str) -> (u32, Option<std::os::fd::OwnedFd>) {
         let null = fds::dev_null().expect("/dev/null");
         let null = fds::above_std(null).expect("above");
         let exec = Exec::new(
@@ -185,9 +132,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_exit_is_seen_and_reaped_with_and_without_a_pidfd() {
-        let (pid, leader) = sh("exit 3");
-        assert!(leader.is_some());
-        let mut child = Child::new(pid, leader).expect("watched");
+        let (pid, pidfd) = sh("exit 3");
+        assert!(pidfd.is_some(), "this kernel gives pidfds");
+        let mut child = Child::new(pid, pidfd).expect("watched");
         assert_eq!(child.wait().await.expect("status").code(), Some(3));
         // Asked again, it answers the same without another waitpid.
         assert_eq!(child.wait().await.expect("status").code(), Some(3));
@@ -195,16 +142,6 @@ mod tests {
         // As on a kernel without pidfds: a waiter thread, then waitpid.
         let (pid, _) = sh("exit 4");
         let mut child = Child::new(pid, None).expect("watched");
-        assert!(child.leader().is_none());
         assert_eq!(child.wait().await.expect("status").code(), Some(4));
-    }
-
-    #[tokio::test]
-    async fn a_signal_through_the_pidfd_reaches_the_child() {
-        let (pid, leader) = sh("exec sleep 30");
-        let mut child = Child::new(pid, leader).expect("watched");
-        child.leader().expect("a pidfd").signal(libc::SIGTERM);
-        let status = child.wait().await.expect("status");
-        assert_eq!(status.signal(), Some(libc::SIGTERM));
     }
 }

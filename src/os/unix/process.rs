@@ -7,7 +7,7 @@ use std::os::unix::process::ExitStatusExt;
 #[cfg(target_os = "macos")] // the same API, reaped through kqueue (kqueue.rs)
 use super::kqueue::Child;
 #[cfg(target_os = "linux")]
-use super::pidfd::{Child, Leader};
+use super::pidfd::Child;
 
 use super::signals;
 use crate::os::Exit;
@@ -54,11 +54,7 @@ impl Process {
     }
 
     pub fn killer(&self) -> Killer {
-        Killer {
-            pgid: self.pid,
-            #[cfg(target_os = "linux")]
-            leader: self.child.leader(),
-        }
+        Killer { pgid: self.pid }
     }
 }
 
@@ -70,28 +66,13 @@ impl Drop for Process {
     }
 }
 
-/// Ends a service's whole process group, or asks its leader to stop, from any thread.
-#[derive(Clone)]
+/// Ends a service's whole process group, from any thread.
+#[derive(Debug, Clone, Copy)]
 pub struct Killer {
     pgid: u32,
-    /// Linux 5.2+: the leader's pidfd, which no other process can ever answer to.
-    #[cfg(target_os = "linux")]
-    leader: Option<Leader>,
 }
 
 impl Killer {
-    /// Sends the leader SIGTERM now, if that is safe from any thread; false when only its
-    /// `Process` may (a plain pid could have been reaped and reused meanwhile), which then
-    /// does it itself.
-    pub fn terminate(&self) -> bool {
-        #[cfg(target_os = "linux")]
-        if let Some(leader) = &self.leader {
-            leader.signal(libc::SIGTERM);
-            return true;
-        }
-        false
-    }
-
     /// SIGKILL to every process in the group that the service leads (`setpgid(0, 0)` at spawn),
     /// grandchildren included, even those re-parented since.
     pub fn kill_tree(&self) {

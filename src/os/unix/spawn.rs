@@ -75,8 +75,8 @@ fn start(
         stderr: err_write.as_raw_fd(),
         ipc: ipc.as_ref().map(AsRawFd::as_raw_fd),
     };
-    let (pid, leader) = vfork::spawn(&exec, &fds)?;
-    match super::pidfd::Child::new(pid, leader) {
+    let (pid, pidfd) = vfork::spawn(&exec, &fds)?;
+    match super::pidfd::Child::new(pid, pidfd) {
         Ok(child) => Ok((Process::new(child, pid), pid, stdout, stderr)),
         // Nothing could wait for it: end it now rather than leave it behind.
         Err(e) => {

@@ -12,12 +12,10 @@
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsString};
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
-
-use super::pidfd::{self, Leader};
 
 /// A program, its arguments and environment, and its working directory, as C strings.
 pub(crate) struct Exec {
@@ -136,7 +134,7 @@ const STACK_SIZE: usize = 128 * 1024;
 /// (or failed before): its pid, and its pidfd where the kernel has them (5.2+).
 ///
 /// Call it from the spawner thread: the death signal is tied to the thread that clones.
-pub(crate) fn spawn(exec: &Exec, fds: &ChildFds) -> io::Result<(u32, Option<Leader>)> {
+pub(crate) fn spawn(exec: &Exec, fds: &ChildFds) -> io::Result<(u32, Option<OwnedFd>)> {
     let stack = Stack::new(STACK_SIZE)?;
     let shared = Shared {
         exec,
@@ -180,7 +178,7 @@ pub(crate) fn spawn(exec: &Exec, fds: &ChildFds) -> io::Result<(u32, Option<Lead
     // SAFETY: with CLONE_PIDFD and a successful clone on a kernel that knows the flag, the
     // kernel stored a new pidfd there, ours alone.
     let leader = (flags & libc::CLONE_PIDFD != 0 && pidfd >= 0)
-        .then(|| unsafe { pidfd::leader_from_raw(pidfd) });
+        .then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
     match shared.error.load(Ordering::Acquire) {
         0 => Ok((pid as u32, leader)),
         errno => {
@@ -487,7 +485,7 @@ mod tests {
             stderr: -1,
             ipc: None,
         };
-        let e = spawn(&exec, &fds).err().expect("no such program");
+        let e = spawn(&exec, &fds).expect_err("no such program");
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
         // The children this thread made (none: the failed one was reaped).
         let children = std::fs::read_to_string("/proc/thread-self/children").expect("children");

@@ -128,12 +128,6 @@ impl Killer {
     pub fn kill_tree(&self) {
         self.shared.end(KILLED);
     }
-
-    /// As `Process::terminate`; a handle names one process, so it is safe from any thread.
-    pub fn terminate(&self) -> bool {
-        self.shared.end(TERMINATED);
-        true
-    }
 }
 
 /// The registered thread-pool wait on the process handle.
