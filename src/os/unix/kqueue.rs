@@ -29,12 +29,16 @@ use super::watchdog::Watchdog;
 /// before SIGKILL.
 const ORPHAN_GRACE: Duration = Duration::from_secs(5);
 
-/// A started service: what tokio's `Child` offers, reaped through kqueue.
+/// A started service: what tokio's `Child` offers, reaped through kqueue. Dropped before it was
+/// reaped (its `Process` killed its group: a spawn cancelled at the last moment), it is still
+/// reaped on pm's runtime once it is gone, so that no zombie is left.
 pub struct Child {
     pub stdout: Option<ChildStdout>,
     pub stderr: Option<ChildStderr>,
     pid: u32,
-    watch: ExitWatch,
+    /// None only while being dropped.
+    watch: Option<ExitWatch>,
+    reaped: bool,
 }
 
 impl Child {
@@ -44,7 +48,8 @@ impl Child {
 
     /// Resolves once the child exited and was reaped; Err if its status was lost.
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
-        let ended = self.watch.wait().await;
+        let ended = self.watch.as_mut().expect("set until dropped").wait().await;
+        self.reaped = true;
         // The leader is reaped; pm kills what is left of its group next. Forgetting the group
         // now means the watchdog can never signal a process group id that is reused later.
         if let Some(dog) = watchdog() {
@@ -54,6 +59,25 @@ impl Child {
         ended
             .map(ExitStatus::from_raw)
             .ok_or_else(|| io::Error::other("the exit status was lost"))
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.reaped {
+            return;
+        }
+        let (Some(mut watch), Ok(rt)) = (self.watch.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let pid = self.pid;
+        rt.spawn(async move {
+            watch.wait().await;
+            if let Some(dog) = watchdog() {
+                dog.forget(pid);
+            }
+        });
     }
 }
 
@@ -84,7 +108,8 @@ pub fn spawn(cmd: &mut Command) -> io::Result<Child> {
         stdout,
         stderr,
         pid,
-        watch,
+        watch: Some(watch),
+        reaped: false,
     })
 }
 

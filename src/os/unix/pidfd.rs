@@ -23,10 +23,13 @@ enum Exited {
     Thread(watch::Receiver<bool>),
 }
 
-/// One child of this process, until it is reaped.
+/// One child of this process, until it is reaped. Dropped before that (its `Process` killed
+/// its group: a spawn cancelled at the last moment), it is still reaped once it is gone, so that
+/// no zombie is left.
 pub struct Child {
     pid: u32,
-    exited: Exited,
+    /// None only while being dropped.
+    exited: Option<Exited>,
     status: Option<ExitStatus>,
 }
 
@@ -44,7 +47,7 @@ impl Child {
         };
         Ok(Child {
             pid,
-            exited,
+            exited: Some(exited),
             status: None,
         })
     }
@@ -55,7 +58,7 @@ impl Child {
             if let Some(status) = self.status {
                 return Ok(status);
             }
-            match &mut self.exited {
+            match self.exited.as_mut().expect("set until dropped") {
                 Exited::Pidfd(fd) => {
                     let mut ready = fd.readable().await?;
                     match try_reap(self.pid)?.map(ExitStatus::from_raw) {
@@ -72,6 +75,33 @@ impl Child {
                     }
                 }
             }
+        }
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.status.is_some() || !matches!(try_reap(self.pid), Ok(None)) {
+            return; // reaped now or before, or not ours to reap
+        }
+        let pid = self.pid;
+        match (self.exited.take(), tokio::runtime::Handle::try_current()) {
+            (Some(Exited::Pidfd(fd)), Ok(rt)) => {
+                rt.spawn(async move {
+                    while let Ok(mut ready) = fd.readable().await {
+                        match try_reap(pid) {
+                            Ok(None) => ready.clear_ready(),
+                            _ => return,
+                        }
+                    }
+                });
+            }
+            // Without a thread to spare, it stays a zombie until the main process exits.
+            _ => drop(
+                std::thread::Builder::new()
+                    .name("elife-pm-wait".into())
+                    .spawn(move || super::reap::reap_blocking(pid as libc::pid_t)),
+            ),
         }
     }
 }
@@ -128,6 +158,34 @@ mod tests {
             ipc: None,
         };
         vfork::spawn(&exec, &fds).expect("spawned")
+    }
+
+    /// Whether `pid` is still a process at all (a zombie counts).
+    fn exists(pid: u32) -> bool {
+        Path::new(&format!("/proc/{pid}")).exists()
+    }
+
+    async fn gone(pid: u32) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while exists(pid) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{pid} was never reaped"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_child_dropped_before_it_was_reaped_is_reaped_once_it_is_gone() {
+        for with_pidfd in [true, false] {
+            let (pid, pidfd) = sh("exec sleep 30");
+            let child = Child::new(pid, pidfd.filter(|_| with_pidfd)).expect("watched");
+            drop(child);
+            assert!(exists(pid), "still running after the drop");
+            crate::os::unix::signals::to_group(pid, libc::SIGKILL);
+            gone(pid).await;
+        }
     }
 
     #[tokio::test]
