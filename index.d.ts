@@ -23,7 +23,7 @@ export interface StartOptions {
    * run as Node services on the main process's own binary (`process.execPath`, with
    * `ELECTRON_RUN_AS_NODE=1`), so inside Electron they run on Electron's Node and can read
    * files inside `app.asar`. The file must exist (checked with Electron's asar-aware `fs`).
-   * On a Node before 12.17 (Electron 9 to 11), `.mjs` scripts run with `--experimental-modules`.
+   * On a Node before 12.17 (Electron 9 and 10), `.mjs` scripts run with `--experimental-modules`.
    */
   script: string
   /**
@@ -88,17 +88,26 @@ export interface StartOptions {
   /**
    * Rotate the log file before it would grow past this many bytes: `x.log` is renamed to
    * `x.log.1` (the newest), `x.log.1` to `x.log.2`, and so on, and a fresh `x.log` is opened.
-   * Lines are never split across files. Only files past `logKeep` are deleted, so rotation is
-   * off unless asked for: pm loses no line by default. `0` means off. When services share a
+   * Lines are never split across files, and none is lost among the kept files; the oldest
+   * file past `logKeep` is deleted. With the defaults a log takes at most 40 MiB on disk
+   * (`x.log` and three rotated files of 10 MiB), so an app nobody watches never fills the
+   * user's disk. `0` turns rotation off (the file grows without bound). When services share a
    * file, the settings of the first one to open it apply. `0` or at least `4096`.
-   * Default: `0` (never rotate).
+   * Default: `10485760` (10 MiB).
    */
   logMaxSize?: number
   /**
-   * With `logMaxSize`: how many rotated files to keep (`x.log.1` … `x.log.N`), at most `1000`.
-   * Default: `5`.
+   * How many rotated files to keep (`x.log.1` … `x.log.N`), at most `1000`; `0` keeps none
+   * (the full file is deleted at each rotation). Default: `3`.
    */
   logKeep?: number
+  /**
+   * gzip-compress rotated files (`x.log.1.gz` …) on pm's own low-priority thread. A crash
+   * while compressing leaves either the plain file or the complete `.gz`, never a truncated
+   * one (it continues at the next start). Needs `log`, and rotation on (`logMaxSize` and
+   * `logKeep` not `0`). Default: `false`.
+   */
+  logCompress?: boolean
   /**
    * Delays in ms before restarting after a crash: the n-th crash in a row waits `restartAt[n-1]`,
    * the last delay repeats (each at most `86400000`, 24 hours). `[]` turns restarts off. A crash
@@ -137,14 +146,117 @@ export interface StartOptions {
    */
   readyTimeout?: number
   /**
-   * Names of services that must be running and ready (a service without `waitReady` counts as
-   * ready once it runs) before this one spawns; they may be started after it. Each (re)spawn
-   * waits for them again. A dependency that closes a cycle is refused by `start()`; a name pm
-   * still does not run a second later is reported as an `'error'` event, and waited for. {@link stopall} stops a
-   * service before the services it depends on. Restarting a dependency does not restart its
-   * dependents. Default: `[]`.
+   * Services that must be running and ready before this one spawns: names, or
+   * `{ name, when }` entries. `when: 'ready'` (the default) waits until a service of that name
+   * runs and is ready (a service without `waitReady` or `readyWhen` counts as ready once it
+   * runs); `when: 'completed'` waits until it exited with code 0 and will not run again (a
+   * one-shot task with `restart: 'on-failure'` or `'never'`, e.g. a migration). They may be
+   * started after this one. Each (re)spawn waits for them again. A dependency that fails for
+   * good (it ends `'errored'`; or it completed when `'ready'` was asked; or it restarts on
+   * every exit when `'completed'` was asked) makes this service end `'errored'` with an
+   * `'error'` event, and its `start()` rejects with `ERR_PM_DEPENDENCY`, instead of waiting
+   * for ever. A dependency that closes a cycle is refused by `start()`; a name pm still does
+   * not run a second later is reported as an `'error'` event, and waited for. {@link stopall}
+   * stops a service before the services it depends on. Restarting a dependency does not
+   * restart its dependents. Default: `[]`.
    */
-  dependsOn?: string[]
+  dependsOn?: Array<string | Dependency>
+  /**
+   * How pm tells that a program that cannot call `ready()` is ready (a database, a server
+   * nobody here wrote). One of:
+   * - `{ log: RegExp | string }`: a line of its stdout or stderr matches (a string is a
+   *   regular expression's source; a RegExp is the one exception to options being plain
+   *   data). Lines are matched as they are written to the log (after `stripANSI`), whether or
+   *   not the service has a `log` file. pm matches with Rust's `regex` syntax: no look-around
+   *   or back-references (an error from `start()` says so); the flags `i`, `m` and `s` apply.
+   * - `{ tcp: port | 'host:port', every? }`: a TCP connection is accepted (the host defaults to
+   *   `127.0.0.1`; `'[::1]:5432'` for IPv6), tried every `every` ms (default `100`).
+   * - `{ http: 'http://host:port/path', every? }`: a GET answers 2xx (plain HTTP only).
+   *
+   * It feeds everything readiness feeds: `waitReady`, `readyTimeout`, `dependsOn`, the
+   * `'ready'` event and `list()`'s `ready`. The first process must get ready within
+   * `readyTimeout`, or it is stopped and ends `'errored'` (`start()` rejects with
+   * `ERR_PM_NOT_READY` under `waitReady`); a restarted one is waited for as long as it takes.
+   * Probing costs the main thread nothing, and stops once the service is ready or gone.
+   * Default: none (ready once it runs, or once it calls `ready()` under `waitReady`).
+   */
+  readyWhen?: { log: RegExp | string } | { tcp: number | string; every?: number } | { http: string; every?: number }
+  /**
+   * Liveness for a running, ready service: `{ tcp }` or `{ http }` as in `readyWhen`, probed
+   * every `every` ms (default `10000`), each probe given `timeout` ms (default `2000`). After
+   * `failures` failed probes in a row (default `3`, at most `1000`) pm restarts it politely
+   * (as {@link restart} would): a `'restart'` event with `reason: 'unhealthy'` and a process
+   * warning that names the service and the failed probe. Only services with this option are
+   * probed. Default: none.
+   */
+  healthCheck?: { tcp?: number | string; http?: string; every?: number; timeout?: number; failures?: number }
+  /**
+   * What a service without `onstopping` is asked to stop with, before SIGKILL after
+   * `stopTimeout`: `'SIGTERM'`, `'SIGINT'` (e.g. PostgreSQL's fast shutdown), `'SIGQUIT'`,
+   * `'SIGHUP'`, `'SIGUSR1'` or `'SIGUSR2'`. Windows has no signals: there a service without
+   * `onstopping` is ended with its Job Object at once, whatever this says. Default:
+   * `'SIGTERM'`.
+   */
+  stopSignal?: 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGUSR1' | 'SIGUSR2'
+  /**
+   * Which exits pm restarts (on the `restartAt` schedule): `'always'` (any exit pm did not
+   * ask for is a crash), `'on-failure'` (an exit with code 0 is done: the service ends
+   * `'stopped'` with `completed: true`, and is not restarted), `'never'` (no exit is
+   * restarted: code 0 ends `'stopped'` and completed, anything else `'errored'`). Default:
+   * `'always'`.
+   */
+  restart?: 'always' | 'on-failure' | 'never'
+  /**
+   * `'pipe'`: the service's stdin and stdout belong to the app, through {@link stdio} (a
+   * language server, an MCP server, a JSON-RPC worker); stderr is still logged line by line.
+   * Nothing of stdout reaches the log or `'log'` events. Until the app reads stdout, what the
+   * service writes waits in its pipe (a service that writes more than a pipe holds waits).
+   * Default: stdin reads nothing and stdout is logged.
+   */
+  stdio?: 'pipe'
+}
+
+/**
+ * The `code` of every error pm throws or rejects with (`err.code`), so that an app can tell
+ * them apart without reading messages:
+ * - `ERR_PM_OPTION`: a bad option, target or argument (thrown at once, often a `TypeError`);
+ * - `ERR_PM_DEPENDENCY_CYCLE`: `dependsOn` would close a cycle (thrown by `start()`);
+ * - `ERR_PM_SPAWN`: the first spawn failed, e.g. the program is missing (`start()` rejects);
+ * - `ERR_PM_NOT_READY`: not ready within `readyTimeout` (`start()` with `waitReady` rejects);
+ * - `ERR_PM_DEPENDENCY`: a service it depends on failed for good;
+ * - `ERR_PM_STOPPED`: pm went away before the service could start;
+ * - `ERR_PM_NOT_MAIN_THREAD`: called from a worker thread (pm belongs to the main thread);
+ * - `ERR_PM_STATE_DIR`: the state directory cannot be used, or is set too late;
+ * - `ERR_PM_NOT_PIPED`: `stdio()` of a service started without `stdio: 'pipe'`;
+ * - `ERR_PM_AMBIGUOUS`: a call that needs one process found several of that name;
+ * - `ERR_PM_UNKNOWN_SERVICE`: no service of that name is known;
+ * - `ERR_PM_INTERNAL`: a bug in pm (please report it).
+ */
+export type PmErrorCode =
+  | 'ERR_PM_OPTION'
+  | 'ERR_PM_DEPENDENCY_CYCLE'
+  | 'ERR_PM_SPAWN'
+  | 'ERR_PM_NOT_READY'
+  | 'ERR_PM_DEPENDENCY'
+  | 'ERR_PM_STOPPED'
+  | 'ERR_PM_NOT_MAIN_THREAD'
+  | 'ERR_PM_STATE_DIR'
+  | 'ERR_PM_NOT_PIPED'
+  | 'ERR_PM_AMBIGUOUS'
+  | 'ERR_PM_UNKNOWN_SERVICE'
+  | 'ERR_PM_INTERNAL'
+
+/** An error from pm: an `Error` (a `TypeError` for bad input) with a {@link PmErrorCode}. */
+export interface PmError extends Error {
+  code: PmErrorCode
+}
+
+/** A `dependsOn` entry that says what to wait for. */
+export interface Dependency {
+  /** The service's name. */
+  name: string
+  /** `'ready'` (it runs and is ready) or `'completed'` (it exited with code 0 for good). Default: `'ready'`. */
+  when?: 'ready' | 'completed'
 }
 
 /** Options of {@link configure}. */
@@ -161,8 +273,12 @@ export interface ConfigureOptions {
 /** Settings for the whole process; call before the first {@link start}. */
 export function configure(options: ConfigureOptions): void
 
-/** Selects processes by name: `'name'` or `{ name: 'name' }`. */
-export type Target = string | { name: string }
+/**
+ * Selects processes: by name (`'name'` or `{ name: 'name' }`: every process of that name), or
+ * one process by its id (`{ id }`, as in {@link ProcessInfo.id}): how an unnamed process, or
+ * one of several of a name, is reached.
+ */
+export type Target = string | { name: string } | { id: number }
 
 /**
  * Where a managed process is in its life:
@@ -186,6 +302,16 @@ export interface LastExit {
   signal: string | null
   /** ms since the Unix epoch. */
   at: number
+  /** The last lines it wrote (see {@link ExitEvent.lastLines}). */
+  lastLines: LastLine[]
+}
+
+/** One of the last lines a process wrote, as its log has it (without time and prefix). */
+export interface LastLine {
+  /** `'out'` for stdout, `'err'` for stderr. */
+  stream: 'out' | 'err'
+  /** The line, without its newline (and without escape codes under `stripANSI`). */
+  text: string
 }
 
 /** A snapshot of one managed process. */
@@ -224,6 +350,11 @@ export interface ProcessInfo {
   cpu: number | null
   /** The log file's absolute path, or null when the service logs to the main process's output. */
   log: string | null
+  /**
+   * true once its process exited with code 0 by itself and pm will not start it again (see
+   * `restart`); its state is then `'stopped'`. What `dependsOn` `when: 'completed'` waits for.
+   */
+  completed: boolean
 }
 
 /**
@@ -240,6 +371,54 @@ export interface ProcessInfo {
  * a `stop()` meanwhile stops the new one too: once both settle, nothing of that name runs.
  */
 export function start(options: StartOptions): Promise<ProcessInfo>
+/** A piped service's stdin and stdout (`stdio: 'pipe'`), from {@link stdio}. */
+export interface StdioPair {
+  /**
+   * The service's stdin, a Node Writable: `write()` returns false and `'drain'` comes as with
+   * any stream (pm holds at most one chunk for a service that does not read). `end()` closes
+   * it. Writing after the process exited is an error on this stream (`code: 'EPIPE'`), never
+   * a throw or a crash.
+   */
+  stdin: import('stream').Writable
+  /**
+   * The service's stdout, a Node Readable: every byte in order, binary-safe, in chunks.
+   * `'end'` comes once the process is gone and everything it wrote was read. An app that
+   * stops reading slows the service through its own pipe.
+   */
+  stdout: import('stream').Readable
+  /** The service's id, as in {@link ProcessInfo.id}. */
+  id: number
+  /** The process these belong to: each (re)start gets a new pair. */
+  pid: number
+}
+
+/**
+ * The stdin and stdout of the one running process that `target` names, for a service started
+ * with `stdio: 'pipe'`; the same pair for the same process on every call, a new pair for each
+ * (re)start. null while nothing of that name runs (not started, in backoff, stopped). A
+ * listener of `'start'` can call it at once and miss no byte of the new process's output.
+ * Throws `ERR_PM_NOT_PIPED` when the service was not started with `stdio: 'pipe'`, and
+ * `ERR_PM_AMBIGUOUS` when several processes have the name (reach one with `{ id }`).
+ */
+export function stdio(target: Target): StdioPair | null
+
+/** Options of {@link logs}. */
+export interface LogsOptions {
+  /** How many lines at most, from 1 to 100000. Default: `100`. */
+  lines?: number
+}
+
+/**
+ * Resolves with the most recent lines of the services `target` names (up to `lines`, oldest
+ * first, as {@link LogLine}s): read from the log file, across rotations and compressed files,
+ * when the service has one (only its own lines of a shared file); from the last lines pm keeps
+ * of its current or last process (at most 20) when it has none. Works for a service that was
+ * stopped, as long as it is the last of its name (and its file exists). Rejects with
+ * `ERR_PM_UNKNOWN_SERVICE` for a name pm never started. Lines read from a file carry the id
+ * of the service pm knows by that name.
+ */
+export function logs(target: Target, options?: LogsOptions): Promise<LogLine[]>
+
 /**
  * Stops every process with this name, in parallel: the polite request (the service's
  * `onstopping` runs, or SIGTERM if it has none), then SIGKILL to its process group after
@@ -322,7 +501,18 @@ export interface ExitEvent extends EventBase {
    * the service did not finish stopping in time. A process warning names the service and the
    * grace period it overran.
    */
-  killed?: boolean
+  killed: boolean
+  /**
+   * true when the exit completed the service: it exited with code 0 by itself and will not be
+   * started again (`restart: 'on-failure'` or `'never'`, or restarts off).
+   */
+  completed: boolean
+  /**
+   * The last lines the process wrote, stdout and stderr, in order (at most 20 lines and 8 KiB;
+   * a longer line keeps its first 8 KiB): what a crash report needs (the Python traceback's
+   * last line, a Node error's message). Kept on pm's own threads as lines are written.
+   */
+  lastLines: LastLine[]
 }
 /** `'restart'`: a process will be started again after `delay` ms. */
 export interface RestartEvent extends EventBase {
@@ -330,8 +520,11 @@ export interface RestartEvent extends EventBase {
   attempt: number
   /** ms until the restart. */
   delay: number
-  /** `'crash'`: it exited when pm did not ask it to; `'memory'`: it grew past `maxMemory`. */
-  reason: 'crash' | 'memory'
+  /**
+   * `'crash'`: it exited when pm did not ask it to; `'memory'`: it grew past `maxMemory`;
+   * `'unhealthy'`: its `healthCheck` failed.
+   */
+  reason: 'crash' | 'memory' | 'unhealthy'
 }
 /** `'ready'`: a service called `ready()`. */
 export interface ReadyEvent extends EventBase {

@@ -4,7 +4,8 @@
 // for services that manage processes of their own). In a worker thread every call throws: the
 // supervisor belongs to the main thread. Node 12 syntax only.
 
-const PARENT_ENV = 'ELIFE_PM_PARENT'
+const constants = require('./lib/constants')
+const PARENT_ENV = constants.PARENT_ENV
 
 // pm marks its services with the main process's pid; a grandchild that inherits the variable
 // has another parent and is not a service of ours.
@@ -15,7 +16,9 @@ delete process.env[PARENT_ENV]
 if (isService) {
   const service = require('./lib/service')
   const api = {}
-  ;['start', 'stop', 'restart', 'restartall', 'stopall', 'list', 'send', 'on', 'off'].forEach(function (name) {
+  constants.API.filter(function (name) {
+    return name !== 'onstopping' && name !== 'ready'
+  }).forEach(function (name) {
     api[name] = function () {
       const manager = require('./lib/api')
       return manager[name].apply(manager, arguments)

@@ -84,8 +84,12 @@ test('restartAt: [] turns restarts off; a clean exit is stopped, a failed one er
   assert.strictEqual(events.of('start').length, 2)
   assert.strictEqual(events.of('restart').length, 0)
   const exit = events.of('exit').find((e) => e.name === 'once')
-  assert.deepStrictEqual(Object.keys(exit).sort(), ['code', 'id', 'info', 'killed', 'name', 'pid', 'requested', 'signal', 'type'])
+  assert.deepStrictEqual(Object.keys(exit).sort(), ['code', 'completed', 'id', 'info', 'killed', 'lastLines', 'name', 'pid', 'requested', 'signal', 'type'])
   assert.strictEqual(exit.requested, false)
+  assert.strictEqual(exit.completed, false)
+  assert.strictEqual(events.of('exit').find((e) => e.name === 'clean').completed, true, 'a clean exit with restarts off completed the service')
+  assert.strictEqual(clean.completed, true)
+  assert.strictEqual(once.completed, false)
   assert.strictEqual(exit.code, 3)
 })
 

@@ -4,8 +4,9 @@
 
 const native = require('./native')
 const keepAlive = require('./keep-alive')
+const pmError = require('./errors').pmError
 
-const EVENTS = ['start', 'ready', 'exit', 'restart', 'stop', 'error', 'message', 'log']
+const EVENTS = require('./constants').EVENTS
 const listeners = {}
 EVENTS.forEach(function (e) { listeners[e] = [] })
 
@@ -13,17 +14,20 @@ function warn (message) {
   process.emitWarning('elife/pm: ' + message)
 }
 
-// Called from Rust for every event. It must never throw: an exception here would reach Node as
-// an uncaught one.
-function dispatch (event) {
-  try {
-    if (event.type === 'warning') {
-      warn(event.message)
-    } else if (event.type !== 'ended') {
-      deliver(event)
+// Called from Rust with a batch of events, in order. It must never throw: an exception here
+// would reach Node as an uncaught one.
+function dispatch (batch) {
+  for (let i = 0; i < batch.length; i++) {
+    const event = batch[i]
+    try {
+      if (event.type === 'warning') {
+        warn(event.message)
+      } else if (event.type !== 'ended') {
+        deliver(event)
+      }
+    } catch (err) {
+      // Nothing better to do than not crash the main process.
     }
-  } catch (err) {
-    // Nothing better to do than not crash the main process.
   }
   try {
     keepAlive.update()
@@ -50,9 +54,9 @@ function deliver (event) {
 
 function checkListener (call, event, fn) {
   if (EVENTS.indexOf(event) < 0) {
-    throw new TypeError('pm.' + call + ': unknown event ' + JSON.stringify(event) + '; events are ' + EVENTS.join(', '))
+    throw pmError('ERR_PM_OPTION', 'pm.' + call + ': unknown event ' + JSON.stringify(event) + '; events are ' + EVENTS.join(', '), TypeError)
   }
-  if (typeof fn !== 'function') throw new TypeError('pm.' + call + ': the listener must be a function')
+  if (typeof fn !== 'function') throw pmError('ERR_PM_OPTION', 'pm.' + call + ': the listener must be a function', TypeError)
 }
 
 function on (event, fn) {

@@ -3,14 +3,14 @@
 // cannot work there. It never loads or initialises the supervisor, so the worker's exit never
 // touches the main thread's services. Node 12 syntax only.
 
-const MESSAGE = 'elife/pm runs in the main thread only (Electron\'s main process or ' +
-  'Node\'s main thread); it cannot be used from a worker thread'
+const constants = require('./constants')
+const pmError = require('./errors').pmError
 
 function refuse () {
-  throw new Error(MESSAGE)
+  throw pmError('ERR_PM_NOT_MAIN_THREAD', constants.NOT_MAIN_THREAD)
 }
 
 module.exports = {}
-;['start', 'stop', 'restart', 'restartall', 'stopall', 'list', 'send', 'ready', 'on', 'off', 'onstopping', 'configure'].forEach(function (name) {
+constants.API.forEach(function (name) {
   module.exports[name] = refuse
 })

@@ -16,6 +16,7 @@
 // Node 12 syntax only (Electron 9 loads this file).
 
 const util = require('util')
+const pmError = require('./errors').pmError
 
 /** Options are a few levels deep (options → env → value); anything deeper is a mistake. */
 const MAX_DEPTH = 8
@@ -81,7 +82,7 @@ function plainData (call, value, noun) {
   noun = noun || 'option'
   const fail = function (parts, what) {
     const where = parts.length ? noun + ' ' + JSON.stringify(pathOf(parts)) : (noun === 'option' ? 'options' : 'the ' + noun)
-    throw new TypeError(call + ': ' + where + ' ' + what)
+    throw pmError('ERR_PM_OPTION', call + ': ' + where + ' ' + what, TypeError)
   }
   const ancestors = []
 
@@ -103,8 +104,8 @@ function plainData (call, value, noun) {
     const seen = ancestors.indexOf(v)
     if (seen >= 0) {
       const self = seen === 0 ? (noun === 'option' ? 'options' : 'the ' + noun) : noun + ' ' + JSON.stringify(pathOf(parts.slice(0, seen)))
-      throw new TypeError(call + ': ' + self + (seen === 0 && noun === 'option' ? ' contain themselves' : ' contains itself') +
-        ' (a cycle at ' + pathOf(parts) + ')')
+      throw pmError('ERR_PM_OPTION', call + ': ' + self + (seen === 0 && noun === 'option' ? ' contain themselves' : ' contains itself') +
+        ' (a cycle at ' + pathOf(parts) + ')', TypeError)
     }
     if (ancestors.length >= MAX_DEPTH) {
       fail(parts, 'nests deeper than ' + MAX_DEPTH + ' levels; options are plain data a few levels deep')

@@ -4,36 +4,30 @@
 // syntax only.
 
 const native = require('./native')
+const handlers = require('./handlers')
 
 /** How long the main process's onstopping handlers may take at quit, in ms. */
 const QUIT_HANDLERS_TIMEOUT = 5000
 const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }
 
-const stoppingHandlers = []
+const stoppingHandlers = handlers.create()
 let shutdownPromise = null
 let handlersRan = false
 let hooksInstalled = false
 
 function onstopping (fn) {
-  if (typeof fn !== 'function') {
-    throw new TypeError('pm.onstopping: expected a function, got ' + (fn === null ? 'null' : typeof fn))
-  }
-  stoppingHandlers.push(fn)
+  stoppingHandlers.add(fn)
   install()
 }
 
-function reportHandlerError (err) {
-  console.error('elife/pm: an onstopping handler failed:', err)
-}
+const reportHandlerError = handlers.report
 
 // Runs the main process's handlers once, in order, each awaited; all of them together get
 // QUIT_HANDLERS_TIMEOUT ms.
 function runStoppingHandlers () {
   if (handlersRan) return Promise.resolve()
   handlersRan = true
-  const all = stoppingHandlers.reduce(function (done, fn) {
-    return done.then(function () { return fn() }).then(null, reportHandlerError)
-  }, Promise.resolve())
+  const all = stoppingHandlers.runAll()
   let timer
   const bound = new Promise(function (resolve) {
     timer = setTimeout(function () {
@@ -57,14 +51,7 @@ function shutdown (stopall) {
 function onExit () {
   if (!handlersRan) {
     handlersRan = true
-    stoppingHandlers.forEach(function (fn) {
-      try {
-        const r = fn()
-        if (r && typeof r.then === 'function') r.then(null, reportHandlerError)
-      } catch (err) {
-        reportHandlerError(err)
-      }
-    })
+    stoppingHandlers.callAll()
   }
   native.stopallSync()
 }

@@ -5,8 +5,8 @@
 // the service exits on its own.
 // Node 12 syntax only (services run on Electron 9's Node).
 
-const CONTROL_CMD = 'NODE_ELIFE_PM'
-const handlers = []
+const CONTROL_CMD = require('./constants').CONTROL_CMD
+const handlers = require('./handlers').create()
 let listening = false
 let stopping = null
 let readySent = false
@@ -22,10 +22,7 @@ function ready () {
 }
 
 function onstopping (fn) {
-  if (typeof fn !== 'function') {
-    throw new TypeError('pm.onstopping: expected a function, got ' + (fn === null ? 'null' : typeof fn))
-  }
-  handlers.push(fn)
+  handlers.add(fn)
   listen()
 }
 
@@ -59,12 +56,8 @@ function onOrphaned () {
 // Runs every handler in order (a rejected one is reported and the rest still run), then exits.
 function stop (code, orphaned) {
   if (stopping) return stopping
-  stopping = handlers.reduce(function (done, fn) {
-    return done.then(function () { return fn() }).then(null, function (err) {
-      code = 1
-      console.error('elife/pm: an onstopping handler failed:', err)
-    })
-  }, Promise.resolve()).then(function () {
+  stopping = handlers.runAll().then(function (ok) {
+    if (!ok) code = 1
     if (orphaned) {
       try {
         process.kill(-process.pid, 'SIGKILL')

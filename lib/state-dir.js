@@ -9,6 +9,7 @@ const path = require('path')
 const crypto = require('crypto')
 const native = require('./native')
 const plainData = require('./plain-data')
+const pmError = require('./errors').pmError
 
 let stateDir = null
 let used = false
@@ -30,16 +31,16 @@ function defaultStateDir () {
 function configure (options) {
   options = plainData('pm.configure', options)
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError('pm.configure: expected an object such as { stateDir }')
+    throw pmError('ERR_PM_OPTION', 'pm.configure: expected an object such as { stateDir }', TypeError)
   }
   Object.keys(options).forEach(function (k) {
-    if (k !== 'stateDir') throw new TypeError('pm.configure: unknown option ' + JSON.stringify(k) + '; known options: stateDir')
+    if (k !== 'stateDir') throw pmError('ERR_PM_OPTION', 'pm.configure: unknown option ' + JSON.stringify(k) + '; known options: stateDir', TypeError)
   })
   if (options.stateDir !== undefined) {
     if (typeof options.stateDir !== 'string' || options.stateDir === '') {
-      throw new TypeError('pm.configure: "stateDir" must be a non-empty string (a directory)')
+      throw pmError('ERR_PM_OPTION', 'pm.configure: "stateDir" must be a non-empty string (a directory)', TypeError)
     }
-    if (used) throw new Error('pm.configure: call it before the first start(); the state directory is in use')
+    if (used) throw pmError('ERR_PM_STATE_DIR', 'pm.configure: call it before the first start(); the state directory is in use')
     stateDir = path.resolve(options.stateDir)
   }
 }

@@ -1,11 +1,14 @@
-//! What the supervisor reports as it works, and where it reports it. The N-API layer turns each
+//! What the supervisor reports as it works, and the way out for it. The N-API layer turns each
 //! event into a JS object through a threadsafe function; tests collect them in a vector. Every
-//! event goes out through `Context::emit`, which counts it for the keep-alive (`keep_alive.rs`).
+//! event goes out through [`Outbox::emit`], which counts it for the keep-alive
+//! (`keep_alive.rs`).
 
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::keep_alive::KeepAlive;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(
@@ -30,10 +33,15 @@ pub enum Event {
         signal: Option<String>,
         requested: bool,
         killed: bool,
+        /// It exited by itself with code 0 and will not be started again (a task that is done).
+        completed: bool,
+        /// The last lines it wrote (stdout and stderr), for a crash report.
+        last_lines: Vec<TailLine>,
     },
     /// The process will be started again after `delay` ms: `reason` is `"crash"` (an exit pm
-    /// did not ask for; `attempt` counts from 1 within the current run of crashes) or
-    /// `"memory"` (it grew past `maxMemory` and was stopped politely).
+    /// did not ask for; `attempt` counts from 1 within the current run of crashes),
+    /// `"memory"` (it grew past `maxMemory` and was stopped politely) or `"unhealthy"` (its
+    /// `healthCheck` failed and it was stopped politely).
     Restart {
         id: u64,
         name: Option<String>,
@@ -61,7 +69,7 @@ pub enum Event {
     },
     /// Service output, in batches, while someone listens for `'log'` events.
     Log {
-        lines: Vec<crate::logs::tap::TapLine>,
+        lines: Vec<TapLine>,
         /// Lines left out of this batch because JS did not keep up (the log has them all).
         dropped: u64,
     },
@@ -80,10 +88,143 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// One event of each kind JS listens for (not the internal `Ended`, nor `Warning`, which
+    /// JS turns into a process warning): what the contract test holds index.d.ts against.
+    pub fn samples() -> Vec<Event> {
+        let (id, name, pid) = (1, Some("svc".to_string()), 2);
+        let all = vec![
+            Event::Start {
+                id,
+                name: name.clone(),
+                pid,
+            },
+            Event::Exit {
+                id,
+                name: name.clone(),
+                pid,
+                code: Some(0),
+                signal: None,
+                requested: false,
+                killed: false,
+                completed: false,
+                last_lines: Vec::new(),
+            },
+            Event::Restart {
+                id,
+                name: name.clone(),
+                attempt: 1,
+                delay: 0.0,
+                reason: "crash",
+            },
+            Event::Ready {
+                id,
+                name: name.clone(),
+                pid,
+            },
+            Event::Stop {
+                id,
+                name: name.clone(),
+                pid: Some(pid),
+            },
+            Event::Error {
+                id,
+                name: name.clone(),
+                message: String::new(),
+            },
+            Event::Log {
+                lines: Vec::new(),
+                dropped: 0,
+            },
+            Event::Message {
+                id,
+                name,
+                pid,
+                message: Value::Null,
+            },
+        ];
+        // A new kind of event must be listed above (or said to be internal here).
+        for e in &all {
+            match e {
+                Event::Start { .. }
+                | Event::Exit { .. }
+                | Event::Restart { .. }
+                | Event::Ready { .. }
+                | Event::Stop { .. }
+                | Event::Error { .. }
+                | Event::Log { .. }
+                | Event::Message { .. } => {}
+                Event::Warning { .. } | Event::Ended { .. } => unreachable!("internal"),
+            }
+        }
+        all
+    }
+}
+
+/// One of the last lines a process wrote, as an `'exit'` event and `lastExit` carry them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TailLine {
+    /// `"out"` or `"err"`.
+    pub stream: &'static str,
+    pub text: String,
+}
+
+/// One line of service output, as a `'log'` event carries it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TapLine {
+    pub id: u64,
+    pub name: Option<String>,
+    pub pid: u32,
+    pub stream: &'static str,
+    pub text: String,
+    /// ms since the Unix epoch.
+    pub time: f64,
+}
+
 /// Where events go. Returns true when the event was queued for JS and will be delivered later
 /// (its delivery is then counted by `KeepAlive::delivered`), false when it was dropped or
 /// handled at once.
 pub type EventSink = Arc<dyn Fn(Event) -> bool + Send + Sync>;
+
+/// The way out for events, counted for the keep-alive: everything pm reports goes through one.
+#[derive(Clone)]
+pub struct Outbox {
+    sink: EventSink,
+    keep_alive: Arc<KeepAlive>,
+}
+
+impl Outbox {
+    pub fn new(sink: EventSink) -> Self {
+        Outbox {
+            sink,
+            keep_alive: Arc::default(),
+        }
+    }
+
+    pub fn keep_alive(&self) -> &KeepAlive {
+        &self.keep_alive
+    }
+
+    /// Sends an event to JS, counted until JS takes it. False when it could not be queued
+    /// (JS is gone): then it is not counted.
+    pub fn emit(&self, event: Event) -> bool {
+        self.keep_alive.queued();
+        let queued = (self.sink)(event);
+        if !queued {
+            self.keep_alive.delivered();
+        }
+        queued
+    }
+
+    /// Sends a service's `Ended` marker, which carries the hold the service took when it was
+    /// registered (`KeepAlive::hold`).
+    pub fn ended(&self, id: u64) {
+        if !(self.sink)(Event::Ended { id }) {
+            self.keep_alive.delivered();
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -100,10 +241,15 @@ mod tests {
             signal: Some("SIGKILL".into()),
             requested: true,
             killed: true,
+            completed: false,
+            last_lines: vec![TailLine {
+                stream: "err",
+                text: "bye".into(),
+            }],
         };
         assert_eq!(
             serde_json::to_value(e).unwrap(),
-            json!({"type": "exit", "id": 1, "name": "a", "pid": 9, "code": null, "signal": "SIGKILL", "requested": true, "killed": true})
+            json!({"type": "exit", "id": 1, "name": "a", "pid": 9, "code": null, "signal": "SIGKILL", "requested": true, "killed": true, "completed": false, "lastLines": [{"stream": "err", "text": "bye"}]})
         );
     }
 }

@@ -17,13 +17,15 @@
 //! - `logs`: output to whole, formatted lines and to one writer per destination.
 //! - `leftovers`: this run's record and the sweep of what killed runs left behind (`record`:
 //!   the pure format and verdicts).
-//! - `keep_alive`: whether pm holds Node's event loop (the one owner of that rule); `context`:
-//!   what every service task shares, and the way out for events; `events`: what is reported.
+//! - `keep_alive`: whether pm holds Node's event loop (the one owner of that rule); `events`:
+//!   what is reported, and the way out for it (`Outbox`).
+//! - `error`: the one error type that crosses into JS, with its codes.
 //! - `os`: every OS call, one folder per OS family, behind one set of names.
 //! - `runtime`, `clock`: pm's tokio runtime; wall-clock time as pm reports it.
 
 pub(crate) mod clock;
-pub(crate) mod context;
+pub(crate) mod contract;
+pub mod error;
 pub mod events;
 pub(crate) mod keep_alive;
 pub(crate) mod leftovers;
@@ -34,6 +36,7 @@ pub(crate) mod runtime;
 pub mod service;
 pub mod start;
 pub mod supervisor;
+pub(crate) mod sync;
 
 // napi-derive registers exports only outside `cfg(test)`; unit tests need no Node.
 #[cfg(not(test))]

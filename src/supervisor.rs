@@ -14,12 +14,17 @@ use std::time::Duration;
 
 use tokio::runtime::Handle;
 
-use crate::context::Context;
-use crate::events::EventSink;
+use crate::error::{ErrorKind, PmError};
+use crate::events::{EventSink, TapLine};
+use crate::logs::reader;
+use crate::service::context::Context;
+use crate::service::driver;
 use crate::service::lifecycle::Info;
-use crate::service::{self, Entry, Outcome};
+use crate::service::stdio::Stdio;
+use crate::service::{Entry, Outcome};
 use crate::start::launch::{Host, Launch};
 use crate::start::options::{StartSpec, Target};
+use crate::sync::lock;
 
 pub struct Supervisor {
     ctx: Arc<Context>,
@@ -34,7 +39,6 @@ impl Supervisor {
     pub fn new(host: Host, events: EventSink, rt: Handle) -> std::io::Result<Arc<Self>> {
         let spawner = crate::os::Spawner::new(rt.clone())?;
         let ctx = Arc::new(Context::new(host, events, spawner));
-        ctx.logs.report_to(&ctx);
         Ok(Arc::new(Supervisor {
             ctx,
             registry: Mutex::new(Vec::new()),
@@ -44,7 +48,7 @@ impl Supervisor {
     }
 
     fn registry(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Entry>>> {
-        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.registry)
     }
 
     /// A new service, registered with the context and driven on the runtime.
@@ -57,7 +61,7 @@ impl Supervisor {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let entry = Arc::new(Entry::new(id, spec, launch, after));
         self.ctx.register(entry.clone());
-        self.rt.spawn(service::run(entry.clone(), self.ctx.clone()));
+        self.rt.spawn(driver::run(entry.clone(), self.ctx.clone()));
         entry
     }
 
@@ -67,7 +71,7 @@ impl Supervisor {
         &self,
         spec: Arc<StartSpec>,
         launch: Arc<Launch>,
-    ) -> Result<impl Future<Output = Outcome> + Send + 'static, String> {
+    ) -> Result<impl Future<Output = Outcome> + Send + 'static, PmError> {
         self.check_dependencies(&spec)?;
         let entry = self.launch(spec, launch, Vec::new());
         self.registry().push(entry.clone());
@@ -76,19 +80,22 @@ impl Supervisor {
 
     /// Refuses a service whose dependencies lead back to it (by name, through the services
     /// pm manages now).
-    fn check_dependencies(&self, spec: &StartSpec) -> Result<(), String> {
+    fn check_dependencies(&self, spec: &StartSpec) -> Result<(), PmError> {
         if spec.depends_on.is_empty() {
             return Ok(());
         }
         let graph: Vec<(Option<String>, Vec<String>)> = self
             .registry()
             .iter()
-            .map(|e| (e.spec.name.clone(), e.spec.depends_on.clone()))
+            .map(|e| (e.spec.name.clone(), dependency_names(&e.spec)))
             .collect();
-        match dependency_cycle(spec.name.as_deref(), &spec.depends_on, &graph) {
-            Some(cycle) => Err(format!(
-                "pm.start: option \"dependsOn\" makes a cycle: {}",
-                cycle.join(" -> ")
+        match dependency_cycle(spec.name.as_deref(), &dependency_names(spec), &graph) {
+            Some(cycle) => Err(PmError::new(
+                ErrorKind::DependencyCycle,
+                format!(
+                    "pm.start: option \"dependsOn\" makes a cycle: {}",
+                    cycle.join(" -> ")
+                ),
             )),
             None => Ok(()),
         }
@@ -137,7 +144,7 @@ impl Supervisor {
 
     /// Restarts every listed service, each in place as `restart()` does. Dependents wait for
     /// their dependencies to be ready again before they spawn.
-    pub fn restart_all(&self) -> impl Future<Output = Result<Vec<Info>, String>> + Send + 'static {
+    pub fn restart_all(&self) -> impl Future<Output = Result<Vec<Info>, PmError>> + Send + 'static {
         let waiting: Vec<Arc<Entry>> = {
             let mut registry = self.registry();
             registry.iter_mut().map(|slot| self.replace(slot)).collect()
@@ -167,7 +174,7 @@ impl Supervisor {
     pub fn restart(
         &self,
         target: &Target,
-    ) -> impl Future<Output = Result<Vec<Info>, String>> + Send + 'static {
+    ) -> impl Future<Output = Result<Vec<Info>, PmError>> + Send + 'static {
         let mut waiting = Vec::new();
         {
             let mut registry = self.registry();
@@ -196,6 +203,76 @@ impl Supervisor {
         new
     }
 
+    /// The stdin and stdout of the one running process that `target` names, for the app
+    /// (`stdio: 'pipe'`): `None` while none runs; an error when the service was not started
+    /// with `stdio: 'pipe'`, or when several processes have the name.
+    pub fn stdio(&self, target: &Target) -> Result<Option<Arc<Stdio>>, PmError> {
+        let found: Vec<Arc<Entry>> = self
+            .registry()
+            .iter()
+            .filter(|e| matches(e, target))
+            .cloned()
+            .collect();
+        let Some(first) = found.first() else {
+            return Ok(None);
+        };
+        if !found.iter().any(|e| e.spec.stdio == crate::os::Stdio::Pipe) {
+            return Err(PmError::new(
+                ErrorKind::NotPiped,
+                format!(
+                    "pm.stdio: {} was not started with stdio: 'pipe'; its stdout goes to its \
+                     log and its stdin reads nothing",
+                    describe(target)
+                ),
+            ));
+        }
+        if found.len() > 1 {
+            let ids: Vec<String> = found.iter().map(|e| e.id.to_string()).collect();
+            return Err(PmError::new(
+                ErrorKind::Ambiguous,
+                format!(
+                    "pm.stdio: {} names {} processes (ids {}); reach one with {{ id }} (list() \
+                     has each one's id)",
+                    describe(target),
+                    found.len(),
+                    ids.join(", ")
+                ),
+            ));
+        }
+        Ok(first.stdio())
+    }
+
+    /// The most recent lines (up to `lines`, oldest first) of the services `target` names:
+    /// read from their log file (across rotations) when they have one, else from the last
+    /// lines pm keeps of each process. A service that left the registry is still read while
+    /// it is the last of its name. An error when pm knows no such service.
+    pub fn logs(
+        &self,
+        target: &Target,
+        lines: usize,
+    ) -> Result<impl Future<Output = Result<Vec<TapLine>, PmError>> + Send + 'static, PmError> {
+        let mut found: Vec<Arc<Entry>> = self
+            .registry()
+            .iter()
+            .filter(|e| matches(e, target))
+            .cloned()
+            .collect();
+        if let (true, Target::Name(name)) = (found.is_empty(), target) {
+            found.extend(self.ctx.recent(name));
+        }
+        if found.is_empty() {
+            return Err(PmError::new(
+                ErrorKind::UnknownService,
+                format!("pm.logs: pm knows no {}", describe(target)),
+            ));
+        }
+        Ok(async move {
+            tokio::task::spawn_blocking(move || recent_lines(&found, lines))
+                .await
+                .map_err(|e| PmError::new(ErrorKind::Internal, e.to_string()))
+        })
+    }
+
     pub fn host(&self) -> &Host {
         &self.ctx.host
     }
@@ -208,7 +285,7 @@ impl Supervisor {
 
     /// Whether pm still holds Node's event loop (`keep_alive.rs`).
     pub fn busy(&self) -> bool {
-        self.ctx.keep_alive.busy()
+        self.ctx.keep_alive().busy()
     }
 
     /// JS took an event (`message`: a service's message).
@@ -255,14 +332,17 @@ impl Supervisor {
         self.ctx.emit(crate::events::Event::Warning { message });
     }
 
-    /// The longest grace period of any live service.
-    pub fn longest_stop_timeout(&self) -> Duration {
-        self.ctx
+    /// How long a stop of everything may take at most: the longest grace period of any live
+    /// service, then the time output may keep flowing after a process is gone.
+    pub fn stop_all_bound(&self) -> Duration {
+        let grace = self
+            .ctx
             .live_entries()
             .iter()
             .map(|e| e.spec.stop_timeout)
             .max()
-            .unwrap_or_default()
+            .unwrap_or_default();
+        grace + crate::service::instance::DRAIN_LIMIT
     }
 
     /// SIGKILLs every live service's process tree now, without waiting: the last resort at
@@ -273,6 +353,61 @@ impl Supervisor {
             e.kill_now();
         }
     }
+}
+
+/// How messages name a target.
+fn describe(target: &Target) -> String {
+    match target {
+        Target::Name(n) => format!("service \"{n}\""),
+        Target::Id(id) => format!("service with id {id}"),
+    }
+}
+
+/// The last `want` lines of `entries`, oldest first: each log file read once (services may
+/// share one), each file-less service's kept lines, merged by time.
+fn recent_lines(entries: &[Arc<Entry>], want: usize) -> Vec<TapLine> {
+    let mut all: Vec<TapLine> = Vec::new();
+    let mut files_read: Vec<(std::path::PathBuf, String)> = Vec::new();
+    for e in entries {
+        let spec = &e.spec;
+        let label = spec.label();
+        let line =
+            |pid: u32, stream: crate::logs::format::Stream, text: String, time: f64| TapLine {
+                id: e.id,
+                name: spec.name.clone(),
+                pid,
+                stream: stream.tag(),
+                text,
+                time,
+            };
+        match &spec.log {
+            Some(path) => {
+                if files_read.iter().any(|(p, l)| p == path && *l == label) {
+                    continue;
+                }
+                files_read.push((path.clone(), label.clone()));
+                let keep = spec.rotation.max_size.map_or(0, |_| spec.rotation.keep);
+                for p in reader::last_lines(path, keep, spec.log_format, &label, want) {
+                    all.push(line(p.pid, p.stream, p.text, p.time));
+                }
+            }
+            None => {
+                let pid = e
+                    .info()
+                    .pid
+                    .or(e.info().last_exit.map(|x| x.pid))
+                    .unwrap_or(0);
+                for k in e.tail().map(|t| t.kept()).unwrap_or_default() {
+                    let text = String::from_utf8_lossy(&k.text).into_owned();
+                    all.push(line(pid, k.stream, text, k.time));
+                }
+            }
+        }
+    }
+    // Stable: lines of one process keep their order.
+    all.sort_by(|a, b| a.time.total_cmp(&b.time));
+    let skip = all.len().saturating_sub(want);
+    all.split_off(skip)
 }
 
 /// Orders services for stopping: each layer holds the services that no other service still to
@@ -288,7 +423,7 @@ fn stop_layers(entries: &[Arc<Entry>]) -> Vec<Vec<Arc<Entry>>> {
                     && e.spec
                         .name
                         .as_ref()
-                        .is_some_and(|n| o.spec.depends_on.contains(n))
+                        .is_some_and(|n| o.spec.depends_on.iter().any(|d| &d.name == n))
             })
         };
         let (now, later): (Vec<_>, Vec<_>) = left.iter().cloned().partition(|e| !needed(e));
@@ -300,6 +435,10 @@ fn stop_layers(entries: &[Arc<Entry>]) -> Vec<Vec<Arc<Entry>>> {
         left = later;
     }
     layers
+}
+
+fn dependency_names(spec: &StartSpec) -> Vec<String> {
+    spec.depends_on.iter().map(|d| d.name.clone()).collect()
 }
 
 /// The chain of names from `name` back to itself through `depends_on`, then through `graph`
@@ -343,6 +482,7 @@ fn dependency_cycle(
 fn matches(entry: &Entry, target: &Target) -> bool {
     match target {
         Target::Name(n) => entry.spec.name.as_deref() == Some(n.as_str()),
+        Target::Id(id) => entry.id == *id,
     }
 }
 

@@ -50,7 +50,7 @@ fn supervisor(events: Arc<Mutex<Vec<Event>>>) -> (Arc<Supervisor>, tokio::runtim
 fn start(
     sup: &Supervisor,
     options: serde_json::Value,
-) -> impl std::future::Future<Output = Result<elife_pm::service::lifecycle::Info, String>> {
+) -> impl std::future::Future<Output = elife_pm::service::Outcome> {
     let probe = OsProbe {
         readable_by_node: &|p| p.is_file(),
         python_helper: &|| None,

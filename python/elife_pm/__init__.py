@@ -39,6 +39,7 @@ import traceback
 __all__ = ["onstopping", "on_message", "ready", "send", "under_pm"]
 
 _CMD = "NODE_ELIFE_PM"
+_PARENT_ENV = "ELIFE_PM_PARENT"
 _WINDOWS = os.name == "nt"
 _handlers = []
 _lock = threading.Lock()
@@ -55,7 +56,7 @@ def _open_channel():
     # think pm started them.
     fd = os.environ.pop("NODE_CHANNEL_FD", None)
     os.environ.pop("NODE_CHANNEL_SERIALIZATION_MODE", None)
-    parent = os.environ.pop("ELIFE_PM_PARENT", None)
+    parent = os.environ.pop(_PARENT_ENV, None)
     if fd is None or parent is None:
         return None
     try:

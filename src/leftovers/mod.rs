@@ -3,7 +3,8 @@
 //! behind. The state directory is the app's own (Electron's userData, or one per main script),
 //! so different apps never see each other's records.
 
-pub mod record;
+pub(crate) mod record;
+pub(crate) mod strays;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -12,9 +13,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::os::procinfo;
+use crate::sync::lock;
 use record::{Identity, Run, Service, Verdict};
 
-pub struct RunRecord {
+pub(crate) struct RunRecord {
     main: Identity,
     shared: Arc<Shared>,
 }
@@ -49,14 +51,20 @@ impl Default for RunRecord {
 }
 
 impl RunRecord {
+    /// The start of the markers of this run's processes (`strays.rs`): the main process's pid
+    /// and start time, which no other run shares.
+    pub(crate) fn run_marker(&self) -> String {
+        run_marker(self.main)
+    }
+
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.shared.inner)
     }
 
     /// Where to keep the record from now on; written at once, then by a thread of its own
     /// whenever services come or go (so no start or stop waits for the disk, and a burst of
     /// them is one write).
-    pub fn set_dir(&self, dir: PathBuf) -> io::Result<()> {
+    pub(crate) fn set_dir(&self, dir: PathBuf) -> io::Result<()> {
         let mut inner = self.inner();
         inner.dir = Some(dir);
         write(self.main, &inner)?;
@@ -71,7 +79,7 @@ impl RunRecord {
     }
 
     /// Records a spawned service (by the supervisor's entry id).
-    pub fn add(&self, entry: u64, pid: u32) {
+    pub(crate) fn add(&self, entry: u64, pid: u32) {
         let Some(start) = procinfo::start_time(pid) else {
             return;
         };
@@ -86,7 +94,7 @@ impl RunRecord {
         self.changed(&mut inner);
     }
 
-    pub fn remove(&self, entry: u64) {
+    pub(crate) fn remove(&self, entry: u64) {
         let mut inner = self.inner();
         if inner.services.remove(&entry).is_some() {
             self.changed(&mut inner);
@@ -101,7 +109,7 @@ impl RunRecord {
 
 /// The writer thread: writes the record whenever it changed, the latest state each time.
 fn keep_written(main: Identity, shared: &Shared) {
-    let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+    let mut inner = lock(&shared.inner);
     loop {
         while !inner.dirty {
             inner = shared
@@ -118,7 +126,7 @@ fn keep_written(main: Identity, shared: &Shared) {
         };
         drop(inner);
         let _ = write(main, &snapshot);
-        inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner = lock(&shared.inner);
     }
 }
 
@@ -142,13 +150,17 @@ fn write(main: Identity, inner: &Inner) -> io::Result<()> {
     std::fs::rename(&tmp, &file)
 }
 
+fn run_marker(main: Identity) -> String {
+    format!("{}.{}.", main.pid, main.start)
+}
+
 /// How long the sweep waits for killed groups to vanish.
 const SWEEP_WAIT: Duration = Duration::from_secs(2);
 
 /// Ends every service group that a dead run recorded in `dir`, waits (briefly) for them to go,
 /// and removes their records. Records of live runs (another copy of the app) are left alone.
 /// Returns the groups it killed.
-pub fn sweep(dir: &Path) -> Vec<u32> {
+pub(crate) fn sweep(dir: &Path) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -178,6 +190,8 @@ pub fn sweep(dir: &Path) -> Vec<u32> {
                 killed.push(pgid);
             }
         }
+        // And what its services started that left their groups (daemons), by their marker.
+        strays::end_run(&run_marker(run.main));
         let _ = std::fs::remove_file(&path);
     }
     let until = Instant::now() + SWEEP_WAIT;

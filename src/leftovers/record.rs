@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 
 /// A process as the kernel knows it: pid and start time (clock ticks since boot on Linux).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
+pub(crate) struct Identity {
     pub pid: u32,
     pub start: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Service {
+pub(crate) struct Service {
     #[serde(flatten)]
     pub id: Identity,
     /// Its process group (the same number as its pid: pm makes each service a group leader).
@@ -25,14 +25,14 @@ pub struct Service {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Run {
+pub(crate) struct Run {
     pub main: Identity,
     pub services: Vec<Service>,
 }
 
 /// What to do about a leftover service group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Its main process still runs (another copy of the app): not ours to touch.
     Live,
     /// The group to kill: the leader still runs, or only its descendants do.
@@ -43,7 +43,7 @@ pub enum Verdict {
 
 /// Decides for each service of a recorded run. `start_of(pid)` is the start time of a live
 /// process, `group_alive(pgid)` whether any process is still in that group.
-pub fn judge(
+pub(crate) fn judge(
     run: &Run,
     start_of: impl Fn(u32) -> Option<u64>,
     group_alive: impl Fn(u32) -> bool,

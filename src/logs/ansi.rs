@@ -7,7 +7,7 @@ const BEL: u8 = 0x07;
 
 /// Appends `line` without its escape codes to `out`. Returns false (and appends nothing) when
 /// the line has none, so the caller can use the line as it is.
-pub fn strip_into(line: &[u8], out: &mut Vec<u8>) -> bool {
+pub(crate) fn strip_into(line: &[u8], out: &mut Vec<u8>) -> bool {
     if !line.contains(&ESC) {
         return false;
     }

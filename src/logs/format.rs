@@ -10,13 +10,13 @@
 
 /// Which of a service's streams a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub(crate) enum Stream {
     Stdout,
     Stderr,
 }
 
 impl Stream {
-    pub fn tag(self) -> &'static str {
+    pub(crate) fn tag(self) -> &'static str {
         match self {
             Stream::Stdout => "out",
             Stream::Stderr => "err",
@@ -34,14 +34,14 @@ pub enum Format {
 
 /// Writes lines of one stream of one process in the chosen format.
 #[derive(Debug, Clone)]
-pub struct LineFormat {
+pub(crate) struct LineFormat {
     format: Format,
     /// Text: ` name[pid] out: `. JSON: `","name":"…","pid":…,"stream":"out","line":`.
     middle: Vec<u8>,
 }
 
 impl LineFormat {
-    pub fn new(format: Format, name: &str, pid: u32, stream: Stream) -> Self {
+    pub(crate) fn new(format: Format, name: &str, pid: u32, stream: Stream) -> Self {
         let middle = match format {
             Format::Text => format!(" {name}[{pid}] {}: ", stream.tag()),
             Format::Json => format!(
@@ -57,7 +57,7 @@ impl LineFormat {
     }
 
     /// Appends one whole line, newline included, to `out`.
-    pub fn write(&self, out: &mut Vec<u8>, stamp: &Timestamp, line: &[u8]) {
+    pub(crate) fn write(&self, out: &mut Vec<u8>, stamp: &Timestamp, line: &[u8]) {
         match self.format {
             Format::Text => {
                 out.extend_from_slice(&stamp.0);
@@ -76,7 +76,7 @@ impl LineFormat {
     }
 
     /// Bytes one line adds besides its text (at least).
-    pub fn overhead(&self) -> usize {
+    pub(crate) fn overhead(&self) -> usize {
         TIMESTAMP_LEN + self.middle.len() + 12
     }
 }
@@ -105,14 +105,14 @@ const TIMESTAMP_LEN: usize = 24;
 
 /// An ISO 8601 UTC time with milliseconds: `2026-11-26T15:33:32.123Z`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timestamp([u8; TIMESTAMP_LEN]);
+pub(crate) struct Timestamp([u8; TIMESTAMP_LEN]);
 
 impl Timestamp {
-    pub fn now() -> Self {
+    pub(crate) fn now() -> Self {
         Timestamp::from_unix_millis(crate::clock::now_ms() as i64)
     }
 
-    pub fn from_unix_millis(ms: i64) -> Self {
+    pub(crate) fn from_unix_millis(ms: i64) -> Self {
         let secs = ms.div_euclid(1000);
         let milli = ms.rem_euclid(1000);
         let days = secs.div_euclid(86_400);
@@ -130,8 +130,90 @@ impl Timestamp {
     }
 
     #[cfg(test)]
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).expect("ASCII")
+    }
+
+    /// ms since the Unix epoch of a time written as above; `None` if it is not one.
+    pub(crate) fn parse(s: &str) -> Option<f64> {
+        let b = s.as_bytes();
+        if b.len() != TIMESTAMP_LEN || &b[4..5] != b"-" || b[10] != b'T' || b[23] != b'Z' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+        let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (h, min, sec, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            return None;
+        }
+        let days = days_from_civil(y, m as u32, d as u32);
+        Some(((days * 86_400 + h * 3600 + min * 60 + sec) * 1000 + ms) as f64)
+    }
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// One line read back from a log, of the service labelled as asked.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Parsed {
+    pub(crate) pid: u32,
+    pub(crate) stream: Stream,
+    pub(crate) text: String,
+    /// ms since the Unix epoch.
+    pub(crate) time: f64,
+}
+
+/// A line of a log as pm wrote it, if it is one of the service labelled `label` (a shared log
+/// holds other services' lines too).
+pub(crate) fn parse_line(format: Format, label: &str, line: &[u8]) -> Option<Parsed> {
+    match format {
+        Format::Text => {
+            // `<time> <label>[<pid>] <out|err>: <text>`; the label is known, so a name with
+            // spaces or brackets reads back too.
+            let line = std::str::from_utf8(line).ok()?;
+            let (time, rest) = line.split_at_checked(TIMESTAMP_LEN)?;
+            let rest = rest
+                .strip_prefix(' ')?
+                .strip_prefix(label)?
+                .strip_prefix('[')?;
+            let (pid, rest) = rest.split_once("] ")?;
+            let (stream, text) = if let Some(t) = rest.strip_prefix("out: ") {
+                (Stream::Stdout, t)
+            } else {
+                (Stream::Stderr, rest.strip_prefix("err: ")?)
+            };
+            Some(Parsed {
+                pid: pid.parse().ok()?,
+                stream,
+                text: text.to_string(),
+                time: Timestamp::parse(time)?,
+            })
+        }
+        Format::Json => {
+            let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+            if v.get("name")?.as_str()? != label {
+                return None;
+            }
+            Some(Parsed {
+                pid: u32::try_from(v.get("pid")?.as_u64()?).ok()?,
+                stream: match v.get("stream")?.as_str()? {
+                    "out" => Stream::Stdout,
+                    "err" => Stream::Stderr,
+                    _ => return None,
+                },
+                text: v.get("line")?.as_str()?.to_string(),
+                time: Timestamp::parse(v.get("time")?.as_str()?)?,
+            })
+        }
     }
 }
 
@@ -200,5 +282,45 @@ mod tests {
                 "stream": "out", "line": "tab\there \"q\" \\ \u{1} \u{fffd} é"
             })
         );
+    }
+
+    #[test]
+    fn timestamps_read_back() {
+        for ms in [0i64, 1_764_171_212_123, 951_782_400_000, 4_102_444_799_999] {
+            let t = Timestamp::from_unix_millis(ms);
+            assert_eq!(
+                Timestamp::parse(t.as_str()),
+                Some(ms as f64),
+                "{}",
+                t.as_str()
+            );
+        }
+        assert_eq!(Timestamp::parse("2026-13-01T00:00:00.000Z"), None);
+        assert_eq!(Timestamp::parse("nope"), None);
+    }
+
+    #[test]
+    fn lines_read_back_in_both_formats_and_only_for_their_label() {
+        let stamp = Timestamp::from_unix_millis(1_764_171_212_123);
+        for format in [Format::Text, Format::Json] {
+            let mut out = Vec::new();
+            LineFormat::new(format, "my svc [2]", 42, Stream::Stderr).write(
+                &mut out,
+                &stamp,
+                b"boom: \"x\" ] out: y",
+            );
+            let line = out.strip_suffix(b"\n").unwrap_or(&out);
+            let got = parse_line(format, "my svc [2]", line).expect("reads back");
+            assert_eq!(
+                got,
+                Parsed {
+                    pid: 42,
+                    stream: Stream::Stderr,
+                    text: "boom: \"x\" ] out: y".into(),
+                    time: 1_764_171_212_123.0
+                }
+            );
+            assert_eq!(parse_line(format, "other", line), None);
+        }
     }
 }

@@ -2,10 +2,10 @@
 //! comes out in pieces of the maximum size, so memory stays bounded whatever a process prints.
 
 /// The longest line kept whole; longer ones are written in pieces of this size.
-pub const MAX_LINE: usize = 64 * 1024;
+pub(crate) const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Debug)]
-pub struct LineSplitter {
+pub(crate) struct LineSplitter {
     partial: Vec<u8>,
     max: usize,
 }
@@ -17,7 +17,7 @@ impl Default for LineSplitter {
 }
 
 impl LineSplitter {
-    pub fn new(max: usize) -> Self {
+    pub(crate) fn new(max: usize) -> Self {
         assert!(max > 0, "a line maximum of 0 would never make progress");
         LineSplitter {
             partial: Vec::new(),
@@ -26,7 +26,7 @@ impl LineSplitter {
     }
 
     /// Feeds `data`; `emit` gets every complete line, without its `\n` (or `\r\n`).
-    pub fn push(&mut self, mut data: &[u8], mut emit: impl FnMut(&[u8])) {
+    pub(crate) fn push(&mut self, mut data: &[u8], mut emit: impl FnMut(&[u8])) {
         while !data.is_empty() {
             let room = self.max - self.partial.len();
             let window = &data[..data.len().min(room)];
@@ -61,7 +61,7 @@ impl LineSplitter {
     }
 
     /// Emits what is left after the stream ended, if anything: a last line without `\n`.
-    pub fn finish(&mut self, mut emit: impl FnMut(&[u8])) {
+    pub(crate) fn finish(&mut self, mut emit: impl FnMut(&[u8])) {
         if !self.partial.is_empty() {
             emit(trim_cr(&self.partial));
             self.partial.clear();

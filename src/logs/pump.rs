@@ -1,88 +1,154 @@
 //! Carries a service's stdout or stderr into its log writer as whole, formatted lines, reading
 //! on the supervisor's runtime so the main JS thread never sees a byte of it (unless someone
-//! listens for `'log'` events).
+//! listens for `'log'` events). On the way it keeps the process's last lines (`tail`) and,
+//! until it matches once, looks for the line that says the service is ready
+//! (`readyWhen: { log }`).
+//!
+//! A quiet service holds no read buffer: the pump waits until its pipe has data, then reads it
+//! into a buffer of the runtime thread's own, and turns it into owned batches before it waits
+//! again.
 
+use std::cell::RefCell;
+use std::io;
 use std::sync::Arc;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::watch;
 
 use crate::logs::ansi;
 use crate::logs::format::{LineFormat, Timestamp};
 use crate::logs::lines::LineSplitter;
+use crate::logs::tail::Tail;
 use crate::logs::tap::{LogTap, TapSource};
 use crate::logs::writer::Writer;
+use crate::os::ReadPipe;
 
-/// The first read buffer. A quiet service never needs more, and small buffers keep a service's
-/// cost low: after many services came and went, the allocator hands out pages that earlier
-/// buffers touched, so a buffer costs its full size in RSS however little it is used.
-const FIRST_READ_SIZE: usize = 8 * 1024;
-/// A chatty service's buffer grows (each read that fills it quadruples it) up to a quarter of
-/// the (widened) pipe.
+/// The most one read takes: a quarter of the (widened) pipe.
 const READ_SIZE: usize = 256 * 1024;
 /// A batch is handed to the writer once it reaches this size, so memory per stream stays
 /// bounded even when every line is one byte long.
-pub const MAX_BATCH: usize = 256 * 1024;
+pub(crate) const MAX_BATCH: usize = 256 * 1024;
+
+thread_local! {
+    /// The read buffer of this runtime thread, lent to one pump at a time.
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_SIZE]);
+}
+
+/// Looks for the line that says the service is ready (`readyWhen: { log }`).
+pub(crate) struct ReadyLine {
+    pub regex: regex::bytes::Regex,
+    /// Set to true once a line matched (by this stream or the other one).
+    pub ready: watch::Sender<bool>,
+}
 
 /// How one stream's lines are written.
-pub struct Pump {
+pub(crate) struct Pump {
     pub format: LineFormat,
     pub strip_ansi: bool,
     pub writer: Arc<Writer>,
     pub tap: Arc<LogTap>,
     pub source: TapSource,
+    pub tail: Arc<Tail>,
+    pub ready_line: Option<Arc<ReadyLine>>,
+}
+
+enum Read {
+    Data(Vec<Vec<u8>>),
+    Nothing,
+    End,
 }
 
 impl Pump {
     /// Reads `pipe` to its end. The last line is kept even without a trailing newline.
-    pub async fn run(self, mut pipe: impl AsyncRead + Unpin) {
-        let mut buf = vec![0u8; FIRST_READ_SIZE];
+    pub(crate) async fn run(mut self, pipe: impl ReadPipe) {
         let mut lines = LineSplitter::default();
-        let mut clean = Vec::new();
         let mut tapped = Vec::new();
         loop {
-            let n = match pipe.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            let grow = n == buf.len() && buf.len() < READ_SIZE;
-            let stamp = Timestamp::now();
-            let tap = self.tap.listening();
-            let mut batches = Vec::new();
-            let mut batch = Vec::with_capacity(n + 16 * self.format.overhead());
-            lines.push(&buf[..n], |line| {
-                let line = self.clean(line, &mut clean);
-                self.format.write(&mut batch, &stamp, line);
-                if tap {
-                    tapped.push(String::from_utf8_lossy(line).into_owned());
-                }
-                if batch.len() >= MAX_BATCH {
-                    batches.push(std::mem::take(&mut batch));
+            if pipe.readable().await.is_err() {
+                break;
+            }
+            let read = SCRATCH.with(|scratch| {
+                let mut buf = scratch.borrow_mut();
+                match pipe.try_read(&mut buf) {
+                    Ok(0) => Read::End,
+                    Ok(n) => Read::Data(self.take(&buf[..n], &mut lines, &mut tapped)),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                        ) =>
+                    {
+                        Read::Nothing
+                    }
+                    Err(_) => Read::End,
                 }
             });
-            batches.push(batch);
-            self.send(batches, &mut tapped).await;
-            if grow {
-                buf.resize((buf.len() * 4).min(READ_SIZE), 0);
+            match read {
+                Read::Data(batches) => self.send(batches, &mut tapped).await,
+                Read::Nothing => {}
+                Read::End => break,
             }
         }
-        let mut batch = Vec::new();
-        lines.finish(|line| {
-            let line = self.clean(line, &mut clean);
-            self.format.write(&mut batch, &Timestamp::now(), line);
-            if self.tap.listening() {
-                tapped.push(String::from_utf8_lossy(line).into_owned());
-            }
-        });
+        let batch = self.last(&mut lines, &mut tapped);
         self.send(vec![batch], &mut tapped).await;
     }
 
-    fn clean<'a>(&self, line: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
-        scratch.clear();
-        if self.strip_ansi && ansi::strip_into(line, scratch) {
-            scratch
-        } else {
-            line
-        }
+    /// The last line, when the stream ended without a newline after it.
+    fn last(&self, lines: &mut LineSplitter, tapped: &mut Vec<String>) -> Vec<u8> {
+        let mut batch = Vec::new();
+        let stamp = Timestamp::now();
+        let tap = self.tap.listening();
+        let mut clean = Vec::new();
+        let mut kept = self
+            .tail
+            .reading(self.source.stream, 1, crate::clock::now_ms());
+        lines.finish(|line| {
+            let line = clean_line(self.strip_ansi, line, &mut clean);
+            self.format.write(&mut batch, &stamp, line);
+            kept.line(line);
+            if tap {
+                tapped.push(String::from_utf8_lossy(line).into_owned());
+            }
+        });
+        batch
+    }
+
+    /// One read's data as formatted batches; its lines also go to the tail, the tap and the
+    /// ready line's check.
+    fn take(
+        &mut self,
+        data: &[u8],
+        lines: &mut LineSplitter,
+        tapped: &mut Vec<String>,
+    ) -> Vec<Vec<u8>> {
+        let stamp = Timestamp::now();
+        let time = crate::clock::now_ms();
+        let tap = self.tap.listening();
+        let newlines = memchr::memchr_iter(b'\n', data).count();
+        let mut kept = self.tail.reading(self.source.stream, newlines, time);
+        let mut batches = Vec::new();
+        let mut batch = Vec::with_capacity(data.len() + 16 * self.format.overhead());
+        let mut clean = Vec::new();
+        let mut ready_line = self.ready_line.take();
+        lines.push(data, |line| {
+            let line = clean_line(self.strip_ansi, line, &mut clean);
+            self.format.write(&mut batch, &stamp, line);
+            kept.line(line);
+            if tap {
+                tapped.push(String::from_utf8_lossy(line).into_owned());
+            }
+            if ready_line.as_ref().is_some_and(|r| r.regex.is_match(line)) {
+                if let Some(r) = ready_line.take() {
+                    r.ready.send_replace(true);
+                }
+            }
+            if batch.len() >= MAX_BATCH {
+                batches.push(std::mem::take(&mut batch));
+            }
+        });
+        // Matched once, the check is over; the other stream's pump may still hold one.
+        self.ready_line = ready_line.filter(|r| !*r.ready.borrow());
+        batches.push(batch);
+        batches
     }
 
     async fn send(&self, batches: Vec<Vec<u8>>, tapped: &mut Vec<String>) {
@@ -95,5 +161,15 @@ impl Pump {
                 self.writer.write(b).await;
             }
         }
+    }
+}
+
+/// The line as it is logged: without escape codes under `stripANSI`.
+fn clean_line<'a>(strip_ansi: bool, line: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    scratch.clear();
+    if strip_ansi && ansi::strip_into(line, scratch) {
+        scratch
+    } else {
+        line
     }
 }

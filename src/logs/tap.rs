@@ -6,30 +6,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
-
-use crate::events::Event;
+use crate::events::{Event, TapLine};
 use crate::logs::format::Stream;
+use crate::sync::lock;
 
 /// Lines held between two ticks; past this, lines are counted as dropped (the log file still
 /// gets them all).
-pub const MAX_PENDING: usize = 10_000;
+pub(crate) const MAX_PENDING: usize = 10_000;
 const TICK: Duration = Duration::from_millis(100);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TapLine {
-    pub id: u64,
-    pub name: Option<String>,
-    pub pid: u32,
-    pub stream: &'static str,
-    pub text: String,
-    /// ms since the Unix epoch.
-    pub time: f64,
-}
-
 #[derive(Default)]
-pub struct LogTap {
+pub(crate) struct LogTap {
     listening: AtomicBool,
     /// Whether a ticker task runs: at most one does, however often listening toggles.
     ticking: AtomicBool,
@@ -44,7 +31,7 @@ struct Pending {
 
 /// What one stream's pump needs to feed the tap.
 #[derive(Clone)]
-pub struct TapSource {
+pub(crate) struct TapSource {
     pub id: u64,
     pub name: Option<String>,
     pub pid: u32,
@@ -52,13 +39,13 @@ pub struct TapSource {
 }
 
 impl LogTap {
-    pub fn listening(&self) -> bool {
+    pub(crate) fn listening(&self) -> bool {
         self.listening.load(Ordering::Relaxed)
     }
 
     /// Adds one read's worth of lines.
-    pub fn push(&self, source: &TapSource, time: f64, lines: impl Iterator<Item = String>) {
-        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+    pub(crate) fn push(&self, source: &TapSource, time: f64, lines: impl Iterator<Item = String>) {
+        let mut p = lock(&self.pending);
         for text in lines {
             if p.lines.len() >= MAX_PENDING {
                 p.dropped += 1;
@@ -76,7 +63,7 @@ impl LogTap {
     }
 
     fn take(&self) -> Option<Event> {
-        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut p = lock(&self.pending);
         if p.lines.is_empty() && p.dropped == 0 {
             return None;
         }
@@ -87,7 +74,7 @@ impl LogTap {
     /// Turns the tap on or off. On: a ticker on the runtime sends a batch every 100 ms while
     /// listening lasts (then it sends what is left and ends). Turning it off and on again
     /// before the ticker noticed keeps the one ticker going.
-    pub fn set_listening(
+    pub(crate) fn set_listening(
         self: &Arc<Self>,
         on: bool,
         emit: impl Fn(Event) + Send + 'static,

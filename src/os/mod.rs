@@ -29,20 +29,54 @@ impl Exit {
 
 /// An error partway through `log_file::write_all`: `written` bytes got out before it.
 #[derive(Debug)]
-pub struct PartialWrite {
+pub(crate) struct PartialWrite {
     pub written: usize,
     pub error: std::io::Error,
 }
 
 /// The main process's own standard streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Std {
+pub(crate) enum Std {
     Out,
     Err,
 }
 
+/// A pipe pm reads (a service's stdout or stderr), registered with pm's runtime. Reading is in
+/// two steps, so that a quiet service holds no read buffer: wait until something is there,
+/// then take it into a buffer borrowed for that moment.
+pub(crate) trait ReadPipe: Send + 'static {
+    /// Resolves once there is something to read (data, the end, or an error).
+    fn readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send;
+    /// Reads what is there without waiting: `WouldBlock` when nothing is.
+    fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize>;
+}
+
+#[cfg(unix)]
+impl ReadPipe for tokio::net::unix::pipe::Receiver {
+    fn readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send {
+        tokio::net::unix::pipe::Receiver::readable(self)
+    }
+    fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        tokio::net::unix::pipe::Receiver::try_read(self, buf)
+    }
+}
+
+#[cfg(windows)]
+impl ReadPipe for tokio::net::windows::named_pipe::NamedPipeServer {
+    fn readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send {
+        tokio::net::windows::named_pipe::NamedPipeServer::readable(self)
+    }
+    fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        tokio::net::windows::named_pipe::NamedPipeServer::try_read(self, buf)
+    }
+}
+
 /// The number the child finds its IPC channel on (`NODE_CHANNEL_FD`), as `fork` gives it.
-pub const CHILD_FD: i32 = 3;
+pub(crate) const CHILD_FD: i32 = 3;
+
+mod command;
+pub(crate) mod pathext;
+pub(crate) use command::{Command, Stdio, StopSignal};
 
 #[cfg(unix)]
 mod unix;
@@ -52,18 +86,20 @@ mod windows;
 #[cfg(unix)]
 pub(crate) use unix::{
     channel::Channel,
-    fs, log_file, priority,
+    fs, log_file, marked, priority,
     process::{Killer, Process},
     procinfo,
+    spawn::{Input as StdinPipe, Output as OutputPipe},
     spawner::Spawner,
 };
 
 #[cfg(windows)]
 pub(crate) use windows::{
     channel::Channel,
-    fs, log_file, priority,
+    fs, log_file, marked, priority,
     process::{Killer, Process},
     procinfo,
+    spawn::{Input as StdinPipe, Output as OutputPipe},
     spawner::Spawner,
 };
 

@@ -1,36 +1,54 @@
-//! One spawned instance of a service: its output pumps, its IPC channel, and the stop sequence
-//! (the polite request, then SIGKILL to the whole process group after the grace period).
+//! One spawned instance of a service: its output pumps, its last lines, its IPC channel, the
+//! pipes it hands the app (`stdio: 'pipe'`), and the stop sequence (the polite request, then
+//! SIGKILL to the whole process group after the grace period; at the end, whatever it started
+//! that left the group).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::context::Context;
+use crate::error::{ErrorKind, PmError};
 use crate::events::Event;
+use crate::leftovers::strays::MARKER_ENV;
 use crate::logs::format::{LineFormat, Stream};
-use crate::logs::pump::Pump;
+use crate::logs::pump::{Pump, ReadyLine};
+use crate::logs::tail::Tail;
 use crate::logs::tap::TapSource;
 use crate::logs::writer::{Destination, Writer};
-use crate::os::{Channel, Exit, Killer, Process};
+use crate::os::{Channel, Exit, Killer, OutputPipe, Process, StdinPipe, StopSignal};
+use crate::service::context::Context;
 use crate::service::ipc::{self, Decoder, FromChild};
+use crate::start::checks::ReadyWhen;
 use crate::start::launch::Launch;
 use crate::start::options::StartSpec;
 
 /// How long output and messages may keep flowing after a process is gone (a descendant that
-/// left the process group may hold a pipe open); past that the rest is abandoned.
-pub const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+/// left the process group and that pm could not find may hold a pipe open); past that the
+/// rest is abandoned.
+pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
-pub struct Running {
-    pub pid: u32,
+/// The service's stdin and stdout, for the app (`stdio: 'pipe'`).
+pub(crate) struct Piped {
+    pub(crate) stdin: StdinPipe,
+    pub(crate) stdout: OutputPipe,
+}
+
+pub(crate) struct Running {
+    pub(crate) pid: u32,
     process: Process,
     channel: Option<Channel>,
     /// Set once the service said it handles the stop request itself (it registered
-    /// `onstopping`); until then a stop is a SIGTERM.
+    /// `onstopping`); until then a stop is its `stopSignal`.
     handles_stop: Arc<AtomicBool>,
-    /// Set once the service said it is ready.
-    ready: tokio::sync::watch::Receiver<bool>,
+    /// Set once the service is ready: it said so, or its ready line was written.
+    ready: watch::Receiver<bool>,
+    /// The marker its descendants carry (`leftovers::strays`).
+    marker: String,
+    tail: Arc<Tail>,
+    piped: Option<Piped>,
     pumps: Vec<JoinHandle<()>>,
     listener: Option<JoinHandle<()>>,
     writers: Vec<Arc<Writer>>,
@@ -38,21 +56,25 @@ pub struct Running {
 
 impl Running {
     /// Spawns the service; `Ok(None)` when `cancel` resolved first (a stop came while the
-    /// spawn waited its turn: nothing runs then). Must run inside the supervisor's runtime.
-    pub async fn start(
+    /// spawn waited its turn: nothing runs then). `marker` is this spawn's own. Must run
+    /// inside the supervisor's runtime.
+    pub(crate) async fn start(
         id: u64,
         spec: &StartSpec,
         launch: &Arc<Launch>,
         ctx: &Arc<Context>,
+        marker: String,
         cancel: impl std::future::Future<Output = ()>,
-    ) -> std::io::Result<Option<Running>> {
+    ) -> Result<Option<Running>, PmError> {
         let spawn = async {
-            if launch.run_as_node && !runs_as_node(&launch.program).await {
-                return Err(std::io::Error::other(
-                    crate::start::electron_fuse::run_as_node_disabled_message(&launch.program),
-                ));
-            }
-            ctx.spawner.spawn(launch.clone(), spec.cwd.clone()).await
+            crate::start::check_before_spawn(launch).await?;
+            ctx.spawner
+                .spawn(
+                    launch.command.clone(),
+                    vec![(MARKER_ENV.to_string(), marker.clone())],
+                )
+                .await
+                .map_err(|e| PmError::new(ErrorKind::Spawn, e.to_string()))
         };
         let spawned = tokio::select! {
             // A spawn that is done wins over a stop that came at the same time.
@@ -62,6 +84,15 @@ impl Running {
         };
         let pid = spawned.pid;
         let label = spec.label();
+        let tail = Arc::new(Tail::default());
+        let (ready_tx, ready) = watch::channel(false);
+        let ready_line = match &spec.ready_when {
+            Some(ReadyWhen::Log(pattern)) => Some(Arc::new(ReadyLine {
+                regex: pattern.regex.clone(),
+                ready: ready_tx.clone(),
+            })),
+            _ => None,
+        };
 
         let (out, err) = log_writers(id, spec, ctx);
         let pump = |stream, writer: &Arc<Writer>| Pump {
@@ -75,14 +106,23 @@ impl Running {
                 pid,
                 stream,
             },
+            tail: tail.clone(),
+            ready_line: ready_line.clone(),
         };
-        let pumps = vec![
-            tokio::spawn(pump(Stream::Stdout, &out).run(spawned.stdout)),
-            tokio::spawn(pump(Stream::Stderr, &err).run(spawned.stderr)),
-        ];
+        let mut pumps = vec![tokio::spawn(pump(Stream::Stderr, &err).run(spawned.stderr))];
+        let piped = match spawned.stdin {
+            // stdio: 'pipe': stdout is the app's, not the log's.
+            Some(stdin) => Some(Piped {
+                stdin,
+                stdout: spawned.stdout,
+            }),
+            None => {
+                pumps.push(tokio::spawn(pump(Stream::Stdout, &out).run(spawned.stdout)));
+                None
+            }
+        };
 
         let handles_stop = Arc::new(AtomicBool::new(false));
-        let (ready_tx, ready) = tokio::sync::watch::channel(false);
         let listener = spawned.channel.clone().map(|channel| {
             let from = Sender {
                 id,
@@ -100,41 +140,54 @@ impl Running {
             channel: spawned.channel,
             handles_stop,
             ready,
+            marker,
+            tail,
+            piped,
             pumps,
             listener,
             writers: vec![out, err],
         }))
     }
 
-    pub async fn wait(&mut self) -> Exit {
+    pub(crate) async fn wait(&mut self) -> Exit {
         self.process.wait().await
     }
 
-    pub fn killer(&self) -> Killer {
+    pub(crate) fn killer(&self) -> Killer {
         self.process.killer()
     }
 
-    pub fn channel(&self) -> Option<Channel> {
+    pub(crate) fn channel(&self) -> Option<Channel> {
         self.channel.clone()
     }
 
-    /// Becomes true once the service said it is ready.
-    pub fn ready(&self) -> tokio::sync::watch::Receiver<bool> {
+    /// The last lines it wrote, kept as it writes them.
+    pub(crate) fn tail(&self) -> Arc<Tail> {
+        self.tail.clone()
+    }
+
+    /// Its stdin and stdout for the app (`stdio: 'pipe'`), once.
+    pub(crate) fn take_piped(&mut self) -> Option<Piped> {
+        self.piped.take()
+    }
+
+    /// Becomes true once the service is ready (it said so, or its ready line was written).
+    pub(crate) fn ready(&self) -> watch::Receiver<bool> {
         self.ready.clone()
     }
 
     /// Asks the service to stop and waits up to `grace` before killing its process group.
     /// A service that handles the request hears it over its channel and runs its `onstopping`
-    /// handlers; any other gets SIGTERM, which it may handle or die of at once.
+    /// handlers; any other gets `signal` (its `stopSignal`), which it may handle or die of.
     /// Returns how it exited, and whether pm had to kill it.
-    pub async fn stop(&mut self, grace: Duration) -> (Exit, bool) {
+    pub(crate) async fn stop(&mut self, grace: Duration, signal: StopSignal) -> (Exit, bool) {
         let asked = self.handles_stop.load(Ordering::SeqCst)
             && self
                 .channel
                 .as_ref()
                 .is_some_and(|c| c.send_now(&ipc::stop_request()).is_ok());
         if !asked {
-            self.process.terminate();
+            self.process.terminate(signal);
         }
         match tokio::time::timeout(grace, self.wait()).await {
             Ok(exit) => (exit, false),
@@ -145,11 +198,16 @@ impl Running {
         }
     }
 
-    /// After the process exited: kills what is left of its group, lets the output and the
-    /// messages it sent before exiting drain (so they arrive before its exit event), and waits
-    /// until every line is written.
-    pub async fn finish(mut self) {
+    /// After the process exited: kills what is left of its group and what it started that
+    /// left the group, lets the output and the messages it sent before exiting drain (so they
+    /// arrive before its exit event), and waits until every line is written. With
+    /// `strays_gone`, also until whatever left the group has been sent SIGKILL (a stop); a
+    /// crash's restart does not wait for that (its new process carries another marker).
+    pub(crate) async fn finish(mut self, ctx: &Context, strays_gone: bool) {
         self.killer().kill_tree();
+        let strays: oneshot::Receiver<Vec<u32>> = ctx.strays.end(self.marker.clone());
+        // Pipes handed to the app and never taken close now.
+        drop(self.piped.take());
         let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
         for task in self.pumps.iter_mut().chain(self.listener.as_mut()) {
             if tokio::time::timeout_at(deadline, &mut *task).await.is_err() {
@@ -159,19 +217,10 @@ impl Running {
         for w in &self.writers {
             w.flush().await;
         }
+        if strays_gone {
+            let _ = strays.await;
+        }
     }
-}
-
-/// Whether Electron's binary runs as Node (its fuse), asked off the runtime's threads: the
-/// first answer may wait for the binary to be read.
-async fn runs_as_node(binary: &std::path::Path) -> bool {
-    if let Some(known) = crate::start::electron_fuse::known(binary) {
-        return known;
-    }
-    let binary = binary.to_path_buf();
-    tokio::task::spawn_blocking(move || crate::start::electron_fuse::allows_run_as_node(&binary))
-        .await
-        .unwrap_or(true)
 }
 
 /// Who is on the other end of a channel.
@@ -180,7 +229,7 @@ struct Sender {
     name: Option<String>,
     pid: u32,
     handles_stop: Arc<AtomicBool>,
-    ready: tokio::sync::watch::Sender<bool>,
+    ready: watch::Sender<bool>,
 }
 
 /// Reads messages until the child closes its end of the channel. Each message for the app

@@ -9,15 +9,15 @@
 use serde_json::{json, Value};
 
 /// The `cmd` of every pm control message, both ways.
-pub const CONTROL_CMD: &str = "NODE_ELIFE_PM";
+pub(crate) use crate::contract::CONTROL_CMD;
 
 /// The longest message kept; a longer one is dropped, so a child cannot make the main process
 /// buffer without bound.
-pub const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
 /// What a child said, as far as pm cares.
 #[derive(Debug, Clone, PartialEq)]
-pub enum FromChild {
+pub(crate) enum FromChild {
     /// The child registered `onstopping` handlers: ask it to stop over the channel, not with
     /// a signal.
     HandlesStop,
@@ -28,11 +28,11 @@ pub enum FromChild {
 }
 
 /// The polite stop request sent to a service that handles it.
-pub fn stop_request() -> Vec<u8> {
+pub(crate) fn stop_request() -> Vec<u8> {
     encode(&json!({ "cmd": CONTROL_CMD, "type": "stop" }))
 }
 
-pub fn encode(message: &Value) -> Vec<u8> {
+pub(crate) fn encode(message: &Value) -> Vec<u8> {
     let mut out = serde_json::to_vec(message).expect("a JSON value always serializes");
     out.push(b'\n');
     out
@@ -40,7 +40,7 @@ pub fn encode(message: &Value) -> Vec<u8> {
 
 /// Reassembles messages from socket reads.
 #[derive(Debug, Default)]
-pub struct Decoder {
+pub(crate) struct Decoder {
     buf: Vec<u8>,
     /// Set while skipping the rest of an oversized message.
     skipping: bool,
@@ -49,7 +49,7 @@ pub struct Decoder {
 impl Decoder {
     /// Feeds bytes read from the channel; `emit` gets each whole message. Lines that are not
     /// JSON, and Node's other internal messages, are skipped.
-    pub fn push(&mut self, mut data: &[u8], mut emit: impl FnMut(FromChild)) {
+    pub(crate) fn push(&mut self, mut data: &[u8], mut emit: impl FnMut(FromChild)) {
         while let Some(i) = data.iter().position(|&b| b == b'\n') {
             if self.skipping {
                 self.skipping = false;

@@ -15,9 +15,13 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::clock::now_ms;
-use crate::events::Event;
+use crate::error::{ErrorKind, PmError};
+use crate::events::{Event, TailLine};
 use crate::os::Exit;
-use crate::service::backoff::{Crashes, Schedule};
+use crate::service::backoff::Crashes;
+use crate::start::checks::RestartPolicy;
+use crate::start::options::StartSpec;
+use crate::start::schedule::Schedule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,6 +50,8 @@ pub struct LastExit {
     pub signal: Option<String>,
     /// ms since the Unix epoch.
     pub at: f64,
+    /// The last lines it wrote (stdout and stderr, as in its log), for a crash report.
+    pub last_lines: Vec<TailLine>,
 }
 
 /// A snapshot of one managed process, as `list()` shows it.
@@ -73,6 +79,9 @@ pub struct Info {
     pub cpu: Option<f64>,
     /// The log file's absolute path.
     pub log: Option<String>,
+    /// Its process exited with code 0 by itself and pm will not start it again (`restart:
+    /// 'on-failure'` or `'never'`, or restarts off): a one-shot task that is done.
+    pub completed: bool,
 }
 
 /// What happened.
@@ -89,6 +98,8 @@ pub enum Input {
     Exited {
         exit: Exit,
         killed: bool,
+        /// The last lines it wrote.
+        last_lines: Vec<TailLine>,
     },
     StopRequested,
     BackoffElapsed,
@@ -100,6 +111,15 @@ pub enum Input {
     MemoryExceeded {
         bytes: u64,
         limit: u64,
+    },
+    /// Its `healthCheck` failed this many times in a row; `probe` says what failed last.
+    Unhealthy {
+        probe: String,
+        failures: u32,
+    },
+    /// A service it waits for (`dependsOn`) failed for good: it will not start.
+    DependencyFailed {
+        message: String,
     },
 }
 
@@ -131,7 +151,7 @@ pub struct Step {
     pub next: Next,
     /// Set once, on the step that settles the caller of `start()`/`restart()`: the spawn's
     /// outcome (`Ok` also when the service was stopped before it could spawn).
-    pub settle: Option<Result<(), String>>,
+    pub settle: Option<Result<(), PmError>>,
 }
 
 /// What a service's options say about its life.
@@ -141,8 +161,13 @@ pub struct Policy {
     pub schedule: Schedule,
     /// Settle the caller only once the service is ready, within `ready_timeout`.
     pub wait_ready: bool,
+    /// The service counts as ready only once it says so or a check sees it (`waitReady`,
+    /// `readyWhen`): its first process must get there within `ready_timeout`.
+    pub needs_readiness: bool,
     pub ready_timeout: Duration,
     pub max_restarts: Option<u32>,
+    /// Which exits are restarted.
+    pub restart: RestartPolicy,
 }
 
 pub struct Lifecycle {
@@ -153,6 +178,8 @@ pub struct Lifecycle {
     stopping_for: Option<StopReason>,
     /// Whether the caller of `start()` still waits for the first outcome.
     unsettled: bool,
+    /// Whether a process was spawned before (the first must get ready within the timeout).
+    spawned_before: bool,
     running_since: Option<Instant>,
 }
 
@@ -161,6 +188,8 @@ pub struct Lifecycle {
 enum StopReason {
     /// It grew past `maxMemory`: start it again once it is gone.
     Memory,
+    /// Its `healthCheck` failed: start it again once it is gone.
+    Unhealthy,
     /// It did not get ready in time: it ends errored, with this message.
     NotReady(String),
 }
@@ -183,22 +212,44 @@ impl Lifecycle {
                 memory: None,
                 cpu: None,
                 log: None,
+                completed: false,
             },
             crashes: Crashes::new(policy.schedule.clone()),
             policy,
             stopping_for: None,
             unsettled: true,
+            spawned_before: false,
             running_since: None,
         }
+    }
+
+    /// The machine for a service started with `spec`.
+    pub fn for_spec(id: u64, spec: &StartSpec) -> Self {
+        let mut machine = Lifecycle::new(
+            id,
+            spec.name.clone(),
+            spec.script.to_string_lossy().into_owned(),
+            Policy {
+                grace: spec.stop_timeout,
+                schedule: spec.restart.clone(),
+                wait_ready: spec.wait_ready,
+                needs_readiness: spec.needs_readiness(),
+                ready_timeout: spec.ready_timeout,
+                max_restarts: spec.max_restarts,
+                restart: spec.restart_policy,
+            },
+        );
+        machine.info.log = spec.log.as_ref().map(|p| p.to_string_lossy().into_owned());
+        machine
     }
 
     pub fn info(&self) -> &Info {
         &self.info
     }
 
-    /// The log file's path, as `list()` shows it.
-    pub fn set_log(&mut self, log: Option<String>) {
-        self.info.log = log;
+    /// An `Info` with every field, for the contract test (`contract.rs`).
+    pub fn sample_info() -> Info {
+        Lifecycle::for_spec(0, &StartSpec::sample()).info
     }
 
     /// The first step: spawn.
@@ -206,7 +257,7 @@ impl Lifecycle {
         self.step(Vec::new(), Next::Spawn, None)
     }
 
-    fn step(&self, events: Vec<Event>, next: Next, settle: Option<Result<(), String>>) -> Step {
+    fn step(&self, events: Vec<Event>, next: Next, settle: Option<Result<(), PmError>>) -> Step {
         Step {
             events,
             next,
@@ -214,177 +265,46 @@ impl Lifecycle {
         }
     }
 
-    fn settle(&mut self, outcome: Result<(), String>) -> Option<Result<(), String>> {
+    fn settle(&mut self, outcome: Result<(), PmError>) -> Option<Result<(), PmError>> {
         std::mem::take(&mut self.unsettled).then_some(outcome)
     }
 
+    /// What `input` does to the service: its new state, the events that report it, and what
+    /// to do next. One method per input, each for the states where it can happen.
     pub fn on(&mut self, input: Input) -> Step {
-        let (id, name) = (self.info.id, self.info.name.clone());
         match (self.info.state, input) {
-            (State::Starting, Input::Spawned { pid }) => {
-                self.running_since = Some(Instant::now());
-                self.info.state = State::Running;
-                self.info.pid = Some(pid);
-                self.info.started_at = Some(now_ms());
-                self.info.error = None;
-                self.info.ready = false;
-                let start = vec![Event::Start { id, name, pid }];
-                if self.policy.wait_ready && self.unsettled {
-                    let ready_within = Some(self.policy.ready_timeout);
-                    return self.step(start, Next::Watch { ready_within }, None);
-                }
-                let settle = self.settle(Ok(()));
-                self.step(start, Next::Watch { ready_within: None }, settle)
+            (State::Starting, Input::Spawned { pid }) => self.spawned(pid),
+            (State::Starting, Input::SpawnFailed { message }) => self.spawn_failed(message),
+            (State::Starting, Input::StopRequested) => self.stopped_before_spawn(),
+            (State::Starting, Input::DependencyFailed { message }) => {
+                self.dependency_failed(message)
             }
-            (State::Running, Input::Ready) => {
-                let pid = self.info.pid.unwrap_or(0);
-                self.info.ready = true;
-                let settle = self.settle(Ok(()));
-                let ready = vec![Event::Ready { id, name, pid }];
-                self.step(ready, Next::Watch { ready_within: None }, settle)
-            }
-            (State::Running, Input::ReadyTimedOut) => {
-                let message = format!(
-                    "{} did not get ready within its readyTimeout of {} ms; it was stopped",
-                    self.who(),
-                    self.policy.ready_timeout.as_millis()
-                );
-                self.info.state = State::Stopping;
-                self.info.error = Some(message.clone());
-                self.stopping_for = Some(StopReason::NotReady(message.clone()));
-                let error = vec![Event::Error { id, name, message }];
-                let grace = self.policy.grace;
-                // The caller hears of it once the process is gone (below).
-                self.step(error, Next::Stop { grace }, None)
-            }
+            (State::Running, Input::Ready) => self.ready(),
+            (State::Running, Input::ReadyTimedOut) => self.ready_timed_out(),
             (State::Running, Input::MemoryExceeded { bytes, limit }) => {
-                self.info.state = State::Stopping;
-                self.stopping_for = Some(StopReason::Memory);
-                let warning = Event::Warning {
-                    message: format!(
-                        "{} uses {bytes} bytes of memory with its children, more than its \
-                         maxMemory of {limit}; restarting it",
-                        self.who()
-                    ),
-                };
-                let grace = self.policy.grace;
-                self.step(vec![warning], Next::Stop { grace }, None)
+                self.memory_exceeded(bytes, limit)
             }
-            (State::Starting, Input::SpawnFailed { message }) => {
-                self.info.error = Some(message.clone());
-                let error = Event::Error {
-                    id,
-                    name,
-                    message: message.clone(),
-                };
-                if self.unsettled {
-                    // A first start that fails is the caller's error, not a crash to retry.
-                    self.info.state = State::Errored;
-                    let settle = self.settle(Err(message));
-                    return self.step(vec![error], Next::Done, settle);
-                }
-                let mut step = self.crashed(None, Duration::ZERO);
-                step.events.insert(0, error);
-                step
-            }
-            (State::Starting, Input::StopRequested) => {
-                // Stopped before it could spawn (a restart waiting for its old self).
-                self.info.state = State::Stopped;
-                let settle = self.settle(Ok(()));
-                self.step(
-                    vec![Event::Stop {
-                        id,
-                        name,
-                        pid: None,
-                    }],
-                    Next::Done,
-                    settle,
-                )
+            (State::Running, Input::Unhealthy { probe, failures }) => {
+                self.unhealthy(probe, failures)
             }
             (State::Running, Input::StopRequested) => {
-                self.info.state = State::Stopping;
                 self.stopping_for = None;
-                let grace = self.policy.grace;
-                self.step(Vec::new(), Next::Stop { grace }, None)
+                self.stop_it()
             }
             // Asked to stop while pm was already stopping it on its own: it stays stopped.
             (State::Stopping, Input::StopRequested) => {
                 self.stopping_for = None;
-                self.step(
-                    Vec::new(),
-                    Next::Stop {
-                        grace: self.policy.grace,
-                    },
-                    None,
-                )
+                let grace = self.policy.grace;
+                self.step(Vec::new(), Next::Stop { grace }, None)
             }
-            (state @ (State::Running | State::Stopping), Input::Exited { exit, killed }) => {
-                let requested = state == State::Stopping;
-                let pid = self.info.pid.take().unwrap_or(0);
-                let ran_for = self
-                    .running_since
-                    .take()
-                    .map(|t| t.elapsed())
-                    .unwrap_or_default();
-                self.info.last_exit = Some(LastExit {
-                    pid,
-                    code: exit.code,
-                    signal: exit.signal.clone(),
-                    at: now_ms(),
-                });
-                let exited = Event::Exit {
-                    id,
-                    name: name.clone(),
-                    pid,
-                    code: exit.code,
-                    signal: exit.signal.clone(),
-                    requested,
+            (
+                state @ (State::Running | State::Stopping),
+                Input::Exited {
+                    exit,
                     killed,
-                };
-                if requested {
-                    let mut events = vec![exited];
-                    if killed {
-                        events.push(self.overran());
-                    }
-                    match self.stopping_for.take() {
-                        Some(StopReason::Memory) => {
-                            self.info.state = State::Starting;
-                            self.info.restarts += 1;
-                            events.push(Event::Restart {
-                                id,
-                                name,
-                                attempt: 1,
-                                delay: 0.0,
-                                reason: "memory",
-                            });
-                            return self.step(events, Next::Spawn, None);
-                        }
-                        Some(StopReason::NotReady(message)) => {
-                            self.info.state = State::Errored;
-                            self.info.error = Some(message.clone());
-                            let settle = self.settle(Err(message));
-                            events.push(Event::Stop {
-                                id,
-                                name,
-                                pid: Some(pid),
-                            });
-                            return self.step(events, Next::Done, settle);
-                        }
-                        None => self.info.state = State::Stopped,
-                    }
-                    events.push(Event::Stop {
-                        id,
-                        name,
-                        pid: Some(pid),
-                    });
-                    // A stop before a waitReady service got ready settles its caller too.
-                    let settle = self.settle(Ok(()));
-                    return self.step(events, Next::Done, settle);
-                }
-                let mut step = self.crashed(Some(&exit), ran_for);
-                step.events.insert(0, exited);
-                step
-            }
+                    last_lines,
+                },
+            ) => self.exited(state == State::Stopping, exit, killed, last_lines),
             (State::Backoff, Input::BackoffElapsed) => {
                 self.info.restarts += 1;
                 self.info.state = State::Starting;
@@ -392,17 +312,8 @@ impl Lifecycle {
                 self.step(Vec::new(), Next::Spawn, None)
             }
             (State::Backoff, Input::StopRequested) => {
-                self.info.state = State::Stopped;
                 self.info.next_start_at = None;
-                self.step(
-                    vec![Event::Stop {
-                        id,
-                        name,
-                        pid: None,
-                    }],
-                    Next::Done,
-                    None,
-                )
+                self.stopped_without_process(None)
             }
             // Anything else cannot happen with a driver that follows `Next`; stay put.
             (state, input) => {
@@ -415,6 +326,224 @@ impl Lifecycle {
                 self.step(Vec::new(), next, None)
             }
         }
+    }
+
+    fn ids(&self) -> (u64, Option<String>) {
+        (self.info.id, self.info.name.clone())
+    }
+
+    fn spawned(&mut self, pid: u32) -> Step {
+        let (id, name) = self.ids();
+        self.running_since = Some(Instant::now());
+        self.info.state = State::Running;
+        self.info.pid = Some(pid);
+        self.info.started_at = Some(now_ms());
+        self.info.error = None;
+        self.info.ready = false;
+        let start = vec![Event::Start { id, name, pid }];
+        // The first process must get ready in time; a restarted one is waited for as long as
+        // it takes (its dependents wait too).
+        let first = !std::mem::replace(&mut self.spawned_before, true);
+        let ready_within =
+            (self.policy.needs_readiness && first).then_some(self.policy.ready_timeout);
+        let settle = if self.policy.wait_ready && self.unsettled {
+            None
+        } else {
+            self.settle(Ok(()))
+        };
+        self.step(start, Next::Watch { ready_within }, settle)
+    }
+
+    fn ready(&mut self) -> Step {
+        let (id, name) = self.ids();
+        let pid = self.info.pid.unwrap_or(0);
+        self.info.ready = true;
+        let settle = self.settle(Ok(()));
+        let ready = vec![Event::Ready { id, name, pid }];
+        self.step(ready, Next::Watch { ready_within: None }, settle)
+    }
+
+    fn ready_timed_out(&mut self) -> Step {
+        let (id, name) = self.ids();
+        let message = format!(
+            "{} did not get ready within its readyTimeout of {} ms; it was stopped",
+            self.who(),
+            self.policy.ready_timeout.as_millis()
+        );
+        self.info.error = Some(message.clone());
+        self.stopping_for = Some(StopReason::NotReady(message.clone()));
+        // The caller hears of it once the process is gone (`exited`).
+        let mut step = self.stop_it();
+        step.events.push(Event::Error { id, name, message });
+        step
+    }
+
+    fn unhealthy(&mut self, probe: String, failures: u32) -> Step {
+        self.stopping_for = Some(StopReason::Unhealthy);
+        let warning = Event::Warning {
+            message: format!(
+                "{} failed its healthCheck {failures} time{} in a row ({probe}); restarting it",
+                self.who(),
+                if failures == 1 { "" } else { "s" }
+            ),
+        };
+        let mut step = self.stop_it();
+        step.events.push(warning);
+        step
+    }
+
+    /// A dependency failed for good before this service could spawn: it ends errored.
+    fn dependency_failed(&mut self, message: String) -> Step {
+        let (id, name) = self.ids();
+        let message = format!("{} will not start: {message}", self.who());
+        self.info.state = State::Errored;
+        self.info.error = Some(message.clone());
+        let settle = self.settle(Err(PmError::new(ErrorKind::Dependency, message.clone())));
+        self.step(vec![Event::Error { id, name, message }], Next::Done, settle)
+    }
+
+    fn memory_exceeded(&mut self, bytes: u64, limit: u64) -> Step {
+        self.stopping_for = Some(StopReason::Memory);
+        let warning = Event::Warning {
+            message: format!(
+                "{} uses {bytes} bytes of memory with its children, more than its \
+                 maxMemory of {limit}; restarting it",
+                self.who()
+            ),
+        };
+        let mut step = self.stop_it();
+        step.events.push(warning);
+        step
+    }
+
+    /// The polite request now, SIGKILL after the grace period.
+    fn stop_it(&mut self) -> Step {
+        self.info.state = State::Stopping;
+        let grace = self.policy.grace;
+        self.step(Vec::new(), Next::Stop { grace }, None)
+    }
+
+    fn spawn_failed(&mut self, message: String) -> Step {
+        let (id, name) = self.ids();
+        self.info.error = Some(message.clone());
+        let error = Event::Error {
+            id,
+            name,
+            message: message.clone(),
+        };
+        if self.unsettled {
+            // A first start that fails is the caller's error, not a crash to retry.
+            self.info.state = State::Errored;
+            let settle = self.settle(Err(PmError::new(ErrorKind::Spawn, message)));
+            return self.step(vec![error], Next::Done, settle);
+        }
+        let mut step = self.crashed(None, Duration::ZERO);
+        step.events.insert(0, error);
+        step
+    }
+
+    /// Stopped before it could spawn (a restart waiting for its old self).
+    fn stopped_before_spawn(&mut self) -> Step {
+        let settle = self.settle(Ok(()));
+        self.stopped_without_process(settle)
+    }
+
+    /// Stopped for good while no process ran.
+    fn stopped_without_process(&mut self, settle: Option<Result<(), PmError>>) -> Step {
+        let (id, name) = self.ids();
+        self.info.state = State::Stopped;
+        let stop = Event::Stop {
+            id,
+            name,
+            pid: None,
+        };
+        self.step(vec![stop], Next::Done, settle)
+    }
+
+    /// The process exited; `requested`: pm had asked it to stop.
+    fn exited(
+        &mut self,
+        requested: bool,
+        exit: Exit,
+        killed: bool,
+        last_lines: Vec<TailLine>,
+    ) -> Step {
+        let (id, name) = self.ids();
+        let pid = self.info.pid.take().unwrap_or(0);
+        let ran_for = self
+            .running_since
+            .take()
+            .map(|t| t.elapsed())
+            .unwrap_or_default();
+        self.info.last_exit = Some(LastExit {
+            pid,
+            code: exit.code,
+            signal: exit.signal.clone(),
+            at: now_ms(),
+            last_lines: last_lines.clone(),
+        });
+        let mut step = if requested {
+            self.after_requested_exit(pid, killed)
+        } else {
+            self.crashed(Some(&exit), ran_for)
+        };
+        let exited = Event::Exit {
+            id,
+            name,
+            pid,
+            code: exit.code,
+            signal: exit.signal,
+            requested,
+            killed,
+            completed: self.info.completed,
+            last_lines,
+        };
+        step.events.insert(0, exited);
+        step
+    }
+
+    /// After an exit pm asked for: stopped for good, or started again (`maxMemory`), or
+    /// errored (not ready in time).
+    fn after_requested_exit(&mut self, pid: u32, killed: bool) -> Step {
+        let (id, name) = self.ids();
+        let mut events = Vec::new();
+        if killed {
+            events.push(self.overran());
+        }
+        let settle = match self.stopping_for.take() {
+            Some(reason @ (StopReason::Memory | StopReason::Unhealthy)) => {
+                self.info.state = State::Starting;
+                self.info.restarts += 1;
+                events.push(Event::Restart {
+                    id,
+                    name,
+                    attempt: 1,
+                    delay: 0.0,
+                    reason: if reason == StopReason::Memory {
+                        "memory"
+                    } else {
+                        "unhealthy"
+                    },
+                });
+                return self.step(events, Next::Spawn, None);
+            }
+            Some(StopReason::NotReady(message)) => {
+                self.info.state = State::Errored;
+                self.info.error = Some(message.clone());
+                self.settle(Err(PmError::new(ErrorKind::NotReady, message)))
+            }
+            None => {
+                self.info.state = State::Stopped;
+                // A stop before a waitReady service got ready settles its caller too.
+                self.settle(Ok(()))
+            }
+        };
+        events.push(Event::Stop {
+            id,
+            name,
+            pid: Some(pid),
+        });
+        self.step(events, Next::Done, settle)
     }
 
     /// How messages name the service.
@@ -440,6 +569,12 @@ impl Lifecycle {
     /// schedule says, or end for good.
     fn crashed(&mut self, exit: Option<&Exit>, ran_for: Duration) -> Step {
         let (id, name) = (self.info.id, self.info.name.clone());
+        let clean = exit.is_some_and(Exit::clean);
+        match (self.policy.restart, clean) {
+            (RestartPolicy::OnFailure | RestartPolicy::Never, true) => return self.done(true),
+            (RestartPolicy::Never, false) => return self.done(false),
+            _ => {}
+        }
         match self.crashes.record(ran_for) {
             Some((attempt, delay)) => {
                 self.info.state = State::Backoff;
@@ -464,15 +599,20 @@ impl Lifecycle {
                 };
                 self.step(vec![restart], Next::Backoff { delay }, None)
             }
-            None => {
-                self.info.state = if exit.is_some_and(Exit::clean) {
-                    State::Stopped
-                } else {
-                    State::Errored
-                };
-                self.step(Vec::new(), Next::Done, None)
-            }
+            None => self.done(clean),
         }
+    }
+
+    /// The process exited by itself and will not be restarted: done (a clean exit, the task
+    /// completed) or errored.
+    fn done(&mut self, clean: bool) -> Step {
+        self.info.completed = clean;
+        self.info.state = if clean {
+            State::Stopped
+        } else {
+            State::Errored
+        };
+        self.step(Vec::new(), Next::Done, None)
     }
 }
 
@@ -493,8 +633,10 @@ mod tests {
                 Some(ms(1000)),
             ),
             wait_ready: false,
+            needs_readiness: false,
             ready_timeout: ms(3000),
             max_restarts: None,
+            restart: RestartPolicy::Always,
         }
     }
 
@@ -515,6 +657,7 @@ mod tests {
                 signal: None,
             },
             killed: false,
+            last_lines: Vec::new(),
         }
     }
 
@@ -601,6 +744,7 @@ mod tests {
                 signal: Some("SIGKILL".into()),
             },
             killed: true,
+            last_lines: Vec::new(),
         });
         assert_eq!(kinds(&s), ["exit", "warning", "stop"]);
         match (&s.events[0], &s.events[1]) {
@@ -622,7 +766,7 @@ mod tests {
             message: "nope".into(),
         });
         assert_eq!((kinds(&s), s.next), (vec!["error"], Next::Done));
-        assert_eq!(s.settle, Some(Err("nope".into())));
+        assert_eq!(s.settle, Some(Err(PmError::new(ErrorKind::Spawn, "nope"))));
         assert_eq!(m.info().state, State::Errored);
 
         let mut m = machine(&[0, 500]);
@@ -693,6 +837,7 @@ mod tests {
     async fn wait_ready_settles_at_ready_and_each_spawn_must_say_it_again() {
         let mut m = with(Policy {
             wait_ready: true,
+            needs_readiness: true,
             ..policy(&[0])
         });
         let s = m.on(Input::Spawned { pid: 10 });
@@ -719,6 +864,7 @@ mod tests {
     async fn not_ready_in_time_rejects_stops_and_ends_errored() {
         let mut m = with(Policy {
             wait_ready: true,
+            needs_readiness: true,
             ..policy(&[0])
         });
         m.on(Input::Spawned { pid: 10 });
@@ -729,7 +875,10 @@ mod tests {
         let s = m.on(exit(0));
         assert_eq!((kinds(&s), s.next), (vec!["exit", "stop"], Next::Done));
         match &s.settle {
-            Some(Err(e)) => assert!(e.contains("readyTimeout of 3000 ms"), "{e}"),
+            Some(Err(e)) => assert!(
+                e.kind == ErrorKind::NotReady && e.message.contains("readyTimeout of 3000 ms"),
+                "{e}"
+            ),
             other => panic!("{other:?}"),
         }
         assert_eq!(m.info().state, State::Errored);
@@ -780,5 +929,144 @@ mod tests {
         m.on(Input::StopRequested);
         let s = m.on(exit(0));
         assert_eq!((kinds(&s), s.next), (vec!["exit", "stop"], Next::Done));
+    }
+
+    fn ended_with(restart: RestartPolicy, code: i32) -> (Step, Lifecycle) {
+        let mut m = with(Policy {
+            restart,
+            ..policy(&[0])
+        });
+        m.on(Input::Spawned { pid: 10 });
+        (m.on(exit(code)), m)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn restart_on_failure_leaves_a_clean_exit_completed_and_restarts_a_failed_one() {
+        let (s, m) = ended_with(RestartPolicy::OnFailure, 0);
+        assert_eq!((kinds(&s), s.next), (vec!["exit"], Next::Done));
+        assert_eq!((m.info().state, m.info().completed), (State::Stopped, true));
+        match &s.events[0] {
+            Event::Exit { completed, .. } => assert!(*completed, "the exit says it completed"),
+            e => panic!("{e:?}"),
+        }
+        let (s, m) = ended_with(RestartPolicy::OnFailure, 2);
+        assert_eq!(kinds(&s), ["exit", "restart"]);
+        assert!(!m.info().completed);
+        // 'always' (the default) restarts a clean exit too.
+        let (s, _) = ended_with(RestartPolicy::Always, 0);
+        assert_eq!(kinds(&s), ["exit", "restart"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn restart_never_ends_completed_or_errored() {
+        let (s, m) = ended_with(RestartPolicy::Never, 0);
+        assert_eq!(s.next, Next::Done);
+        assert_eq!((m.info().state, m.info().completed), (State::Stopped, true));
+        let (s, m) = ended_with(RestartPolicy::Never, 1);
+        assert_eq!((kinds(&s), s.next), (vec!["exit"], Next::Done));
+        assert_eq!(
+            (m.info().state, m.info().completed),
+            (State::Errored, false)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unhealthy_service_is_stopped_politely_and_started_again() {
+        let mut m = machine(&[0]);
+        m.on(Input::Spawned { pid: 10 });
+        let s = m.on(Input::Unhealthy {
+            probe: "http://127.0.0.1:1/h: connection refused".into(),
+            failures: 3,
+        });
+        assert_eq!(
+            (kinds(&s), s.next),
+            (vec!["warning"], Next::Stop { grace: ms(200) })
+        );
+        match &s.events[0] {
+            Event::Warning { message } => assert!(
+                message.contains("\"svc\"")
+                    && message.contains("3 times")
+                    && message.contains("127.0.0.1:1"),
+                "{message}"
+            ),
+            e => panic!("{e:?}"),
+        }
+        let s = m.on(exit(0));
+        assert_eq!((kinds(&s), s.next), (vec!["exit", "restart"], Next::Spawn));
+        match &s.events[1] {
+            Event::Restart { reason, .. } => assert_eq!(*reason, "unhealthy"),
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_dependency_ends_the_dependent_errored_and_rejects_its_start() {
+        let mut m = machine(&[0]);
+        let s = m.on(Input::DependencyFailed {
+            message: "\"migrate\" exited with code 1".into(),
+        });
+        assert_eq!((kinds(&s), s.next), (vec!["error"], Next::Done));
+        assert_eq!(m.info().state, State::Errored);
+        match &s.settle {
+            Some(Err(e)) => assert!(
+                e.kind == ErrorKind::Dependency && e.message.contains("migrate"),
+                "{e}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ready_when_without_wait_ready_settles_at_spawn_but_times_the_first_readiness() {
+        let mut m = with(Policy {
+            needs_readiness: true,
+            ..policy(&[0])
+        });
+        let s = m.on(Input::Spawned { pid: 10 });
+        assert_eq!(s.settle, Some(Ok(())), "start() does not wait");
+        assert_eq!(
+            s.next,
+            Next::Watch {
+                ready_within: Some(ms(3000))
+            }
+        );
+        let s = m.on(Input::ReadyTimedOut);
+        assert_eq!(kinds(&s), ["error"]);
+        let s = m.on(exit(0));
+        assert_eq!(s.settle, None, "settled already");
+        assert_eq!(m.info().state, State::Errored);
+        // A restarted process is waited for as long as it takes.
+        let mut m = with(Policy {
+            needs_readiness: true,
+            ..policy(&[0])
+        });
+        m.on(Input::Spawned { pid: 10 });
+        m.on(Input::Ready);
+        m.on(exit(1));
+        m.on(Input::BackoffElapsed);
+        assert_eq!(m.on(Input::Spawned { pid: 11 }).next, WATCH);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_exit_event_and_last_exit_carry_the_last_lines() {
+        let mut m = machine(&[0]);
+        m.on(Input::Spawned { pid: 10 });
+        let lines = vec![TailLine {
+            stream: "err",
+            text: "Error: boom".into(),
+        }];
+        let s = m.on(Input::Exited {
+            exit: Exit {
+                code: Some(1),
+                signal: None,
+            },
+            killed: false,
+            last_lines: lines.clone(),
+        });
+        match &s.events[0] {
+            Event::Exit { last_lines, .. } => assert_eq!(last_lines, &lines),
+            e => panic!("{e:?}"),
+        }
+        assert_eq!(m.info().last_exit.as_ref().unwrap().last_lines, lines);
     }
 }

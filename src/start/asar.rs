@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 
 /// Splits `path` at the first component that names an archive (`*.asar`): the archive's path,
 /// and the path inside it (empty when `path` is the archive itself).
-pub fn split(path: &Path) -> Option<(PathBuf, PathBuf)> {
+pub(crate) fn split(path: &Path) -> Option<(PathBuf, PathBuf)> {
     let mut archive = PathBuf::new();
     let mut components = path.components();
     for c in components.by_ref() {
@@ -39,7 +39,7 @@ fn is_archive_name(name: &str, any_case: bool) -> bool {
 
 /// The same path under the archive's `.asar.unpacked` sibling, where electron-builder's
 /// `asarUnpack` puts files that must be real. `None` when `path` is not inside an archive.
-pub fn unpacked(path: &Path) -> Option<PathBuf> {
+pub(crate) fn unpacked(path: &Path) -> Option<PathBuf> {
     let (archive, inner) = split(path)?;
     let mut name: OsString = archive.file_name()?.to_os_string();
     name.push(".unpacked");
@@ -48,7 +48,7 @@ pub fn unpacked(path: &Path) -> Option<PathBuf> {
 
 /// A path inside an archive the way electron-builder's `asarUnpack` patterns write it: with
 /// `/` between components, on Windows too.
-pub fn unpack_pattern(inner: &Path) -> String {
+pub(crate) fn unpack_pattern(inner: &Path) -> String {
     inner
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
@@ -59,7 +59,7 @@ pub fn unpack_pattern(inner: &Path) -> String {
 /// A directory a process can start in, for a `cwd` that may lie inside an archive: the same
 /// directory under `.asar.unpacked` when that exists, else the directory holding the archive
 /// (for a packaged app, its `resources` directory). Paths outside archives are kept.
-pub fn real_cwd(cwd: &Path, is_dir: impl Fn(&Path) -> bool) -> PathBuf {
+pub(crate) fn real_cwd(cwd: &Path, is_dir: impl Fn(&Path) -> bool) -> PathBuf {
     let Some((archive, _)) = split(cwd) else {
         return cwd.to_path_buf();
     };

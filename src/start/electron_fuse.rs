@@ -18,6 +18,7 @@
 //! the service's first spawn waits for the answer off the JS thread and fails with the same
 //! message.
 
+use crate::sync::lock;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -30,7 +31,7 @@ static ANSWERS: Mutex<Vec<(PathBuf, Answer)>> = Mutex::new(Vec::new());
 
 /// The answer for `binary`, started on a thread of its own if nobody asked before.
 fn answer(binary: &Path) -> Answer {
-    let mut answers = ANSWERS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut answers = lock(&ANSWERS);
     if let Some((_, a)) = answers.iter().find(|(p, _)| p == binary) {
         return a.clone();
     }

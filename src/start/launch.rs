@@ -6,16 +6,12 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::start::options::{OptionError, ScriptKind, StartSpec};
+use crate::error::PmError;
+use crate::os::Command;
+use crate::start::options::{ScriptKind, StartSpec};
 use crate::start::which::{self, Flavor};
 
-/// Set in every service pm starts, to the main process's pid. pm's child-side code (index.js,
-/// the Python helper) trusts it only when it matches the parent pid, so a grandchild that
-/// inherits it is not mistaken for a service.
-pub const PARENT_ENV: &str = "ELIFE_PM_PARENT";
-/// Names the Python that runs `.py` services when `interpreter` is not given. When neither is
-/// set, [`which::pythons`] are looked for on PATH.
-pub const PYTHON_ENV: &str = "ELIFE_PM_PYTHON";
+pub use crate::contract::{PARENT_ENV, PYTHON_ENV};
 const RUN_AS_NODE: &str = "ELECTRON_RUN_AS_NODE";
 
 /// Facts about the main process that decide how services start.
@@ -32,7 +28,7 @@ pub struct Host {
 
 impl Host {
     /// Whether `.mjs` scripts need `--experimental-modules` on the host's Node (12.0 to 12.16:
-    /// Electron 9 to 11's Node).
+    /// Electron 9 and 10's Node).
     fn needs_experimental_modules(&self) -> bool {
         matches!(self.node_version, Some((12, minor)) if minor < 17)
     }
@@ -46,23 +42,18 @@ pub fn parse_node_version(v: &str) -> Option<(u32, u32)> {
 
 pub use crate::start::Probe;
 
+/// How to start a service: the command the OS layer runs, and what must hold before each
+/// spawn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Launch {
-    pub program: PathBuf,
-    pub args: Vec<OsString>,
-    /// Removed from the main process's environment first.
-    pub env_remove: Vec<String>,
-    /// Then applied over it, in order (later wins).
-    pub env: Vec<(String, String)>,
-    /// Whether the child gets Node's IPC channel on fd 3.
-    pub ipc: bool,
-    /// Set when `program` is Electron's binary running as Node: its RunAsNode fuse must allow
-    /// that (checked before each spawn, `electron_fuse.rs`).
+    pub command: std::sync::Arc<Command>,
+    /// Set when the program is Electron's binary running as Node: its RunAsNode fuse must
+    /// allow that (checked before each spawn, `electron_fuse.rs`).
     pub run_as_node: bool,
 }
 
-fn err<T>(msg: String) -> Result<T, OptionError> {
-    Err(OptionError(format!("pm.start: {msg}")))
+fn err<T>(msg: String) -> Result<T, PmError> {
+    Err(PmError::option(format!("pm.start: {msg}")))
 }
 
 /// How the host finds programs (PATHEXT on Windows), as `probe` sees the main process.
@@ -128,8 +119,59 @@ fn list_separator(flavor: &Flavor) -> &'static str {
     }
 }
 
-pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, OptionError> {
+pub fn plan(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<Launch, PmError> {
     plan_with(&host_flavor(probe), spec, host, probe)
+}
+
+/// A command being planned: the script and its arguments, and the environment every service
+/// gets; each kind of service then says what runs it.
+struct Draft {
+    args: Vec<OsString>,
+    env: Vec<(String, String)>,
+    /// Only a Node service on Electron's binary may see ELECTRON_RUN_AS_NODE: anything else
+    /// would hand it to a grandchild Electron, which would then not start as an app.
+    env_remove: Vec<String>,
+}
+
+impl Draft {
+    fn new(spec: &StartSpec, host: &Host) -> Self {
+        let mut args: Vec<OsString> = vec![spec.script.clone().into_os_string()];
+        args.extend(spec.args.iter().map(OsString::from));
+        let mut env = spec.env.clone();
+        env.push((PARENT_ENV.to_string(), host.pid.to_string()));
+        Draft {
+            args,
+            env,
+            env_remove: vec![RUN_AS_NODE.to_string()],
+        }
+    }
+
+    /// Node's IPC channel on fd 3, as `fork` sets it up (pm's values win over the app's).
+    fn with_channel(&mut self) {
+        self.env.push((
+            "NODE_CHANNEL_FD".to_string(),
+            crate::os::CHILD_FD.to_string(),
+        ));
+        self.env.push((
+            "NODE_CHANNEL_SERIALIZATION_MODE".to_string(),
+            "json".to_string(),
+        ));
+    }
+
+    fn finish(self, spec: &StartSpec, program: PathBuf, ipc: bool, run_as_node: bool) -> Launch {
+        Launch {
+            command: std::sync::Arc::new(Command {
+                program,
+                args: self.args,
+                env_remove: self.env_remove,
+                env: self.env,
+                cwd: spec.cwd.clone(),
+                ipc,
+                stdio: spec.stdio,
+            }),
+            run_as_node,
+        }
+    }
 }
 
 /// [`plan`] with the way programs are found given, so that both flavours are tested on any host.
@@ -138,99 +180,105 @@ fn plan_with(
     spec: &StartSpec,
     host: &Host,
     probe: &dyn Probe,
-) -> Result<Launch, OptionError> {
-    let mut args: Vec<OsString> = vec![spec.script.clone().into_os_string()];
-    args.extend(spec.args.iter().map(OsString::from));
-    let channel_env = [
-        (
-            "NODE_CHANNEL_FD".to_string(),
-            crate::os::CHILD_FD.to_string(),
-        ),
-        (
-            "NODE_CHANNEL_SERIALIZATION_MODE".to_string(),
-            "json".to_string(),
-        ),
-    ];
-    let mut env = spec.env.clone();
-    env.push((PARENT_ENV.to_string(), host.pid.to_string()));
-    // Only a Node service on Electron's binary may see ELECTRON_RUN_AS_NODE: anything else
-    // would hand it to a grandchild Electron, which would then not start as an app.
-    let mut env_remove = vec![RUN_AS_NODE.to_string()];
-    let run_as_node = matches!((&spec.kind, &spec.interpreter), (ScriptKind::Node, None));
-    let (program, ipc) = match (&spec.kind, &spec.interpreter) {
-        (ScriptKind::Node, None) => {
-            if !probe.runs_as_node(&host.exec_path) {
-                return err(crate::start::electron_fuse::run_as_node_disabled_message(
-                    &host.exec_path,
-                ));
-            }
-            env_remove.clear();
-            env.push((RUN_AS_NODE.to_string(), "1".to_string()));
-            env.extend(channel_env);
-            let module = spec.script.extension().is_some_and(|e| e == "mjs");
-            if module && host.needs_experimental_modules() {
-                args.insert(0, OsString::from("--experimental-modules"));
-            }
-            (host.exec_path.clone(), true)
-        }
+) -> Result<Launch, PmError> {
+    let draft = Draft::new(spec, host);
+    match (&spec.kind, &spec.interpreter) {
+        (ScriptKind::Node, None) => node_on_electron(draft, spec, host, probe),
         (ScriptKind::Node, Some(name)) => {
-            env.extend(channel_env);
-            (interpreter(flavor, name, probe).or_else(err)?, true)
+            let program = interpreter(flavor, name, probe).or_else(err)?;
+            let mut draft = draft;
+            draft.with_channel();
+            Ok(draft.finish(spec, program, true, false))
         }
-        (ScriptKind::Python, _) => {
-            let (program, leading) = python(flavor, spec, probe).or_else(err)?;
-            for (i, arg) in leading.iter().enumerate() {
-                args.insert(i, OsString::from(arg));
-            }
-            env.push(("PYTHONUNBUFFERED".to_string(), "1".to_string()));
-            if let Some(helper) = probe.python_helper() {
-                let given = spec
-                    .env
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == "PYTHONPATH")
-                    .map(|(_, v)| v.clone())
-                    .or_else(|| probe.var("PYTHONPATH"))
-                    .filter(|v| !v.is_empty());
-                let mut value = helper.to_string_lossy().into_owned();
-                if let Some(given) = given {
-                    value = format!("{value}{}{given}", list_separator(flavor));
-                }
-                env.push(("PYTHONPATH".to_string(), value));
-            }
-            env.extend(channel_env);
-            (program, true)
-        }
+        (ScriptKind::Python, _) => python_service(flavor, draft, spec, probe),
         (ScriptKind::Executable, Some(name)) => {
-            (interpreter(flavor, name, probe).or_else(err)?, false)
+            let program = interpreter(flavor, name, probe).or_else(err)?;
+            Ok(draft.finish(spec, program, false, false))
         }
-        (ScriptKind::Executable, None) => {
-            if !probe.is_executable(&spec.script) {
-                return err(match flavor {
-                    Flavor::Unix => format!(
-                        "{} is not executable: make it executable (chmod +x) or set the \"interpreter\" option",
-                        spec.script.display()
-                    ),
-                    Flavor::Windows { pathext } => format!(
-                        "{} cannot be run: Windows runs files whose extension is in PATHEXT ({}); \
-                         set the \"interpreter\" option",
-                        spec.script.display(),
-                        pathext.join(";")
-                    ),
-                });
-            }
-            args.remove(0);
-            (spec.script.clone(), false)
+        (ScriptKind::Executable, None) => executable(flavor, draft, spec, probe),
+    }
+}
+
+/// A Node service on the host's own binary: Electron as Node, with the channel.
+fn node_on_electron(
+    mut draft: Draft,
+    spec: &StartSpec,
+    host: &Host,
+    probe: &dyn Probe,
+) -> Result<Launch, PmError> {
+    if !probe.runs_as_node(&host.exec_path) {
+        return err(crate::start::electron_fuse::run_as_node_disabled_message(
+            &host.exec_path,
+        ));
+    }
+    draft.env_remove.clear();
+    draft.env.push((RUN_AS_NODE.to_string(), "1".to_string()));
+    draft.with_channel();
+    let module = spec.script.extension().is_some_and(|e| e == "mjs");
+    if module && host.needs_experimental_modules() {
+        draft
+            .args
+            .insert(0, OsString::from("--experimental-modules"));
+    }
+    Ok(draft.finish(spec, host.exec_path.clone(), true, true))
+}
+
+/// A Python service: unbuffered, with pm's helper on PYTHONPATH and the channel.
+fn python_service(
+    flavor: &Flavor,
+    mut draft: Draft,
+    spec: &StartSpec,
+    probe: &dyn Probe,
+) -> Result<Launch, PmError> {
+    let (program, leading) = python(flavor, spec, probe).or_else(err)?;
+    for (i, arg) in leading.iter().enumerate() {
+        draft.args.insert(i, OsString::from(arg));
+    }
+    draft
+        .env
+        .push(("PYTHONUNBUFFERED".to_string(), "1".to_string()));
+    if let Some(helper) = probe.python_helper() {
+        let given = spec
+            .env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "PYTHONPATH")
+            .map(|(_, v)| v.clone())
+            .or_else(|| probe.var("PYTHONPATH"))
+            .filter(|v| !v.is_empty());
+        let mut value = helper.to_string_lossy().into_owned();
+        if let Some(given) = given {
+            value = format!("{value}{}{given}", list_separator(flavor));
         }
-    };
-    Ok(Launch {
-        program,
-        args,
-        env_remove,
-        env,
-        ipc,
-        run_as_node,
-    })
+        draft.env.push(("PYTHONPATH".to_string(), value));
+    }
+    draft.with_channel();
+    Ok(draft.finish(spec, program, true, false))
+}
+
+/// Anything else runs itself: it must be something the OS can execute.
+fn executable(
+    flavor: &Flavor,
+    mut draft: Draft,
+    spec: &StartSpec,
+    probe: &dyn Probe,
+) -> Result<Launch, PmError> {
+    if !probe.is_executable(&spec.script) {
+        return err(match flavor {
+            Flavor::Unix => format!(
+                "{} is not executable: make it executable (chmod +x) or set the \"interpreter\" option",
+                spec.script.display()
+            ),
+            Flavor::Windows { pathext } => format!(
+                "{} cannot be run: Windows runs files whose extension is in PATHEXT ({}); \
+                 set the \"interpreter\" option",
+                spec.script.display(),
+                pathext.join(";")
+            ),
+        });
+    }
+    draft.args.remove(0);
+    Ok(draft.finish(spec, spec.script.clone(), false, false))
 }
 
 #[cfg(test)]
@@ -253,7 +301,7 @@ mod tests {
     fn mjs_on_node_before_12_17_gets_experimental_modules() {
         let l = plan_for(json!({"script": "svc.mjs"}), &[], &[]).unwrap();
         assert_eq!(
-            l.args,
+            l.command.args,
             [
                 OsString::from("--experimental-modules"),
                 native("/app/svc.mjs")
@@ -266,19 +314,15 @@ mod tests {
             ..host()
         };
         let l = plan(&spec, &newer, &FakeProbe::default()).unwrap();
-        assert_eq!(l.args, [native("/app/svc.mjs")]);
+        assert_eq!(l.command.args, [native("/app/svc.mjs")]);
         let l = plan_for(json!({"script": "svc.js"}), &[], &[]).unwrap();
-        assert_eq!(l.args, [native("/app/svc.js")]);
+        assert_eq!(l.command.args, [native("/app/svc.js")]);
         assert_eq!(parse_node_version("12.14.1"), Some((12, 14)));
         assert_eq!(parse_node_version("v20.20.2"), Some((20, 20)));
         assert_eq!(parse_node_version("x"), None);
     }
 
-    fn plan_for(
-        options: Value,
-        vars: &[(&str, &str)],
-        exes: &[&str],
-    ) -> Result<Launch, OptionError> {
+    fn plan_for(options: Value, vars: &[(&str, &str)], exes: &[&str]) -> Result<Launch, PmError> {
         let spec = parse_start(&options, Path::new("/app"), |_| false).unwrap();
         let probe = FakeProbe {
             vars: vars
@@ -299,7 +343,8 @@ mod tests {
     }
 
     fn last<'a>(l: &'a Launch, k: &str) -> Option<&'a str> {
-        l.env
+        l.command
+            .env
             .iter()
             .rev()
             .find(|(n, _)| n == k)
@@ -314,9 +359,12 @@ mod tests {
             &[],
         )
         .unwrap();
-        assert_eq!(l.program, PathBuf::from("/opt/electron/electron"));
-        assert_eq!(l.args, [native("/app/svc.js"), "--port".into(), "1".into()]);
-        assert!(l.ipc && l.env_remove.is_empty());
+        assert_eq!(l.command.program, PathBuf::from("/opt/electron/electron"));
+        assert_eq!(
+            l.command.args,
+            [native("/app/svc.js"), "--port".into(), "1".into()]
+        );
+        assert!(l.command.ipc && l.command.env_remove.is_empty());
         assert_eq!(last(&l, "ELECTRON_RUN_AS_NODE"), Some("1"));
         assert_eq!(
             last(&l, "NODE_CHANNEL_FD"),
@@ -336,10 +384,10 @@ mod tests {
             &["/usr/bin/node"],
         )
         .unwrap();
-        assert_eq!(l.program, PathBuf::from("/usr/bin/node"));
-        assert!(l.ipc);
+        assert_eq!(l.command.program, PathBuf::from("/usr/bin/node"));
+        assert!(l.command.ipc);
         assert_eq!(last(&l, "ELECTRON_RUN_AS_NODE"), None);
-        assert_eq!(l.env_remove, ["ELECTRON_RUN_AS_NODE"]);
+        assert_eq!(l.command.env_remove, ["ELECTRON_RUN_AS_NODE"]);
     }
 
     #[test]
@@ -348,25 +396,25 @@ mod tests {
         let exes = ["/a/python", "/b/python3", "/opt/py/bin/python3"];
         let l = plan_for(json!({"script": "s.py"}), &[path], &exes).unwrap();
         assert_eq!(
-            l.program,
+            l.command.program,
             PathBuf::from("/b/python3"),
             "python3 before python"
         );
-        assert_eq!(l.args, [native("/app/s.py")]);
+        assert_eq!(l.command.args, [native("/app/s.py")]);
         let l = plan_for(
             json!({"script": "s.py"}),
             &[path, (PYTHON_ENV, "/opt/py/bin/python3")],
             &exes,
         )
         .unwrap();
-        assert_eq!(l.program, PathBuf::from("/opt/py/bin/python3"));
+        assert_eq!(l.command.program, PathBuf::from("/opt/py/bin/python3"));
         let l = plan_for(
             json!({"script": "s.py", "interpreter": "python"}),
             &[path],
             &exes,
         )
         .unwrap();
-        assert_eq!(l.program, PathBuf::from("/a/python"));
+        assert_eq!(l.command.program, PathBuf::from("/a/python"));
     }
 
     #[test]
@@ -380,8 +428,8 @@ mod tests {
         assert_eq!(last(&l, "PYTHONUNBUFFERED"), Some("1"));
         assert_eq!(last(&l, "PYTHONPATH"), Some("/pkg/python:/mine"));
         assert_eq!(last(&l, "NODE_CHANNEL_FD"), Some("3"));
-        assert!(l.ipc);
-        assert_eq!(l.env_remove, ["ELECTRON_RUN_AS_NODE"]);
+        assert!(l.command.ipc);
+        assert_eq!(l.command.env_remove, ["ELECTRON_RUN_AS_NODE"]);
         assert_eq!(last(&l, "ELECTRON_RUN_AS_NODE"), None);
     }
 
@@ -389,7 +437,7 @@ mod tests {
     fn a_missing_interpreter_is_named() {
         let e = plan_for(json!({"script": "s.py"}), &[("PATH", "/b")], &[])
             .unwrap_err()
-            .0;
+            .message;
         assert!(
             e.contains("no Python found")
                 && e.contains("python3 and python")
@@ -402,14 +450,14 @@ mod tests {
             &[],
         )
         .unwrap_err()
-        .0;
+        .message;
         assert!(
             e.contains("interpreter \"zsh9\" was not found on PATH"),
             "{e}"
         );
         let e = plan_for(json!({"script": "s.py"}), &[(PYTHON_ENV, "/no/py")], &[])
             .unwrap_err()
-            .0;
+            .message;
         assert!(
             e.contains("/no/py does not exist") && e.contains(PYTHON_ENV),
             "{e}"
@@ -424,9 +472,9 @@ mod tests {
             &["/app/run.sh"],
         )
         .unwrap();
-        assert_eq!(l.program, PathBuf::from("/app/run.sh"));
-        assert_eq!(l.args, ["x"].map(OsString::from));
-        assert!(!l.ipc);
+        assert_eq!(l.command.program, PathBuf::from("/app/run.sh"));
+        assert_eq!(l.command.args, ["x"].map(OsString::from));
+        assert!(!l.command.ipc);
         assert_eq!(last(&l, "NODE_CHANNEL_FD"), None);
         let l = plan_for(
             json!({"script": "run.sh", "interpreter": "bash"}),
@@ -434,11 +482,11 @@ mod tests {
             &["/bin/bash"],
         )
         .unwrap();
-        assert_eq!(l.program, PathBuf::from("/bin/bash"));
-        assert_eq!(l.args, [native("/app/run.sh")]);
+        assert_eq!(l.command.program, PathBuf::from("/bin/bash"));
+        assert_eq!(l.command.args, [native("/app/run.sh")]);
         let e = plan_for(json!({"script": "run.sh"}), &[], &[])
             .unwrap_err()
-            .0;
+            .message;
         assert!(
             e.contains("is not executable") && e.contains("interpreter"),
             "{e}"
@@ -447,11 +495,7 @@ mod tests {
 
     /// `plan_for` the way Windows finds programs (default PATHEXT); the paths are Windows ones,
     /// compared as strings, so these run on every host.
-    fn plan_win(
-        options: Value,
-        vars: &[(&str, &str)],
-        exes: &[&str],
-    ) -> Result<Launch, OptionError> {
+    fn plan_win(options: Value, vars: &[(&str, &str)], exes: &[&str]) -> Result<Launch, PmError> {
         let spec = parse_start(&options, Path::new("/app"), |_| false).unwrap();
         let probe = FakeProbe {
             vars: vars
@@ -478,9 +522,9 @@ mod tests {
             &[PY_LAUNCHER, PYTHON_EXE],
         )
         .unwrap();
-        assert_eq!(l.program, PathBuf::from(PY_LAUNCHER));
+        assert_eq!(l.command.program, PathBuf::from(PY_LAUNCHER));
         assert_eq!(
-            l.args,
+            l.command.args,
             [
                 "-3".into(),
                 native("/app/s.py"),
@@ -488,10 +532,10 @@ mod tests {
                 "1".into()
             ]
         );
-        assert!(l.ipc);
+        assert!(l.command.ipc);
         let l = plan_win(json!({"script": "s.py"}), &[WIN_PATH], &[PYTHON_EXE]).unwrap();
         assert_eq!(
-            (l.program, l.args),
+            (l.command.program.clone(), l.command.args.clone()),
             (PathBuf::from(PYTHON_EXE), vec![native("/app/s.py")]),
             "python.exe takes no -3"
         );
@@ -507,7 +551,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (l.program, l.args),
+            (l.command.program.clone(), l.command.args.clone()),
             (PathBuf::from(PYTHON_EXE), vec![native("/app/s.py")])
         );
         let l = plan_win(
@@ -516,8 +560,8 @@ mod tests {
             &exes,
         )
         .unwrap();
-        assert_eq!(l.program, PathBuf::from(r"D:\py311\python.exe"));
-        assert_eq!(l.args, [native("/app/s.py")]);
+        assert_eq!(l.command.program, PathBuf::from(r"D:\py311\python.exe"));
+        assert_eq!(l.command.args, [native("/app/s.py")]);
         // The launcher named by the app runs as named: the app chose which Python it means.
         let l = plan_win(
             json!({"script": "s.py", "interpreter": "py"}),
@@ -526,7 +570,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (l.program, l.args),
+            (l.command.program.clone(), l.command.args.clone()),
             (PathBuf::from(PY_LAUNCHER), vec![native("/app/s.py")])
         );
     }
@@ -550,11 +594,11 @@ mod tests {
             &[r"C:\nodejs\node.exe"],
         )
         .unwrap();
-        assert_eq!(l.program, PathBuf::from(r"C:\nodejs\node.exe"));
-        assert!(l.ipc && !l.run_as_node);
+        assert_eq!(l.command.program, PathBuf::from(r"C:\nodejs\node.exe"));
+        assert!(l.command.ipc && !l.run_as_node);
         let e = plan_win(json!({"script": "s.py"}), &[WIN_PATH], &[])
             .unwrap_err()
-            .0;
+            .message;
         assert!(
             e.contains("no Python found")
                 && e.contains("py -3 and python")
@@ -567,7 +611,7 @@ mod tests {
             &[],
         )
         .unwrap_err()
-        .0;
+        .message;
         assert!(
             e.contains(
                 "interpreter \"bash\" was not found on PATH (also with .COM;.EXE;.BAT;.CMD)"
@@ -580,7 +624,7 @@ mod tests {
             &[],
         )
         .unwrap_err()
-        .0;
+        .message;
         assert!(e.contains(r"interpreter tools\bash does not exist"), "{e}");
     }
 
@@ -588,7 +632,7 @@ mod tests {
     fn windows_runs_a_script_directly_only_when_its_extension_is_in_pathext() {
         let e = plan_win(json!({"script": "run.sh"}), &[WIN_PATH], &[])
             .unwrap_err()
-            .0;
+            .message;
         assert!(
             e.contains("cannot be run")
                 && e.contains("PATHEXT (.COM;.EXE;.BAT;.CMD)")

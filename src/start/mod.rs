@@ -4,17 +4,21 @@
 //! so the whole preparation is tested with a fake one; `OsProbe` asks the real OS.
 
 pub(crate) mod asar;
+pub mod checks;
 pub(crate) mod electron_fuse;
+pub(crate) mod fields;
 pub mod launch;
 pub mod options;
+pub mod schedule;
 pub mod which;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::error::PmError;
 use launch::{Host, Launch};
-use options::{OptionError, StartSpec};
+use options::StartSpec;
 
 /// What preparing a start needs to know about the machine.
 pub trait Probe {
@@ -44,22 +48,49 @@ pub struct Prepared {
     pub launch: Launch,
 }
 
-pub fn prepare(options: &Value, host: &Host, probe: &dyn Probe) -> Result<Prepared, OptionError> {
+pub fn prepare(options: &Value, host: &Host, probe: &dyn Probe) -> Result<Prepared, PmError> {
     let spec = options::parse_start(options, &probe.cwd(), |p| probe.exists(p))?;
     if !probe.readable_by_node(&spec.script) {
-        return Err(OptionError(format!(
+        return Err(PmError::option(format!(
             "pm.start: script {} does not exist",
             spec.script.display()
         )));
     }
     if !probe.is_dir(&spec.cwd) {
-        return Err(OptionError(format!(
+        return Err(PmError::option(format!(
             "pm.start: cwd {} is not a directory",
             spec.cwd.display()
         )));
     }
     let launch = launch::plan(&spec, host, probe)?;
     Ok(Prepared { spec, launch })
+}
+
+/// What must hold before each spawn of `launch`: Electron's binary may run as Node only while
+/// its RunAsNode fuse allows (the binary can be replaced while the app runs). The first answer
+/// may wait for the binary to be read, which happens off the runtime's threads.
+pub(crate) async fn check_before_spawn(launch: &Launch) -> Result<(), PmError> {
+    if !launch.run_as_node {
+        return Ok(());
+    }
+    let binary = launch.command.program.clone();
+    let allowed = match electron_fuse::known(&binary) {
+        Some(known) => known,
+        None => {
+            let path = binary.clone();
+            tokio::task::spawn_blocking(move || electron_fuse::allows_run_as_node(&path))
+                .await
+                .unwrap_or(true)
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(PmError::new(
+            crate::error::ErrorKind::Spawn,
+            electron_fuse::run_as_node_disabled_message(&binary),
+        ))
+    }
 }
 
 /// The real machine. `readable_by_node` is the caller's: in the addon, JS's `fs` check, which
@@ -174,7 +205,7 @@ mod tests {
     fn error(options: Value) -> String {
         match prepare(&options, &host(), &machine()) {
             Ok(_) => panic!("{options} was accepted"),
-            Err(e) => e.0,
+            Err(e) => e.message,
         }
     }
 
@@ -187,7 +218,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.spec.script, PathBuf::from("/app/svc/a.js"));
-        assert_eq!(p.launch.program, PathBuf::from("/opt/electron/electron"));
+        assert_eq!(
+            p.launch.command.program,
+            PathBuf::from("/opt/electron/electron")
+        );
     }
 
     #[test]
@@ -212,7 +246,7 @@ mod tests {
         };
         let e = match prepare(&json!({"script": "svc/a.js"}), &host(), &probe) {
             Ok(_) => panic!("accepted"),
-            Err(e) => e.0,
+            Err(e) => e.message,
         };
         assert!(
             e.contains("RunAsNode fuse") && e.contains("interpreter"),

@@ -7,17 +7,18 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::start::checks::{self, Dependency, HealthCheck, ReadyWhen, RestartPolicy};
+use crate::start::fields::{err, millis, no_nul, type_name, Fields};
+
+use crate::error::PmError;
 use crate::logs::format::Format;
-use crate::logs::writer::Rotation;
-use crate::service::backoff::Schedule;
+use crate::logs::rotation::Rotation;
 use crate::start::asar;
+use crate::start::schedule::Schedule;
 
 /// Grace period between the polite stop request and SIGKILL, when `stopTimeout` is not given.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_millis(200);
 
-/// The longest `stopTimeout`, `restartAt` delay and `restartOk`: a day. Longer is a mistake
-/// (seconds taken for ms, or a number that means "never"), and would overflow timers.
-pub const MAX_MILLIS: f64 = 24.0 * 60.0 * 60.0 * 1000.0;
 /// The most rotated files `logKeep` may ask for: each rotation renames them all.
 pub const MAX_LOG_KEEP: u64 = 1000;
 /// The smallest `logMaxSize` other than 0: below a few lines per file, rotation would spend its
@@ -31,7 +32,7 @@ pub const MIN_MAX_MEMORY: u64 = 1 << 20;
 pub const MAX_MAX_RESTARTS: u64 = 1_000_000;
 
 /// Every option `start()` accepts. An unknown key is an error that names the nearest of these.
-const KNOWN_KEYS: &[&str] = &[
+pub(crate) const KNOWN_KEYS: &[&str] = &[
     "script",
     "name",
     "args",
@@ -45,29 +46,19 @@ const KNOWN_KEYS: &[&str] = &[
     "stripANSI",
     "logMaxSize",
     "logKeep",
+    "logCompress",
     "interpreter",
     "waitReady",
     "readyTimeout",
     "dependsOn",
     "maxRestarts",
     "maxMemory",
+    "readyWhen",
+    "healthCheck",
+    "stopSignal",
+    "restart",
+    "stdio",
 ];
-
-/// A bad option, with a message that names the problem. Shown to the user as is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OptionError(pub String);
-
-impl std::fmt::Display for OptionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for OptionError {}
-
-fn err<T>(msg: impl Into<String>) -> Result<T, OptionError> {
-    Err(OptionError(format!("pm.start: {}", msg.into())))
-}
 
 /// What runs a script, decided from its file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,15 +104,41 @@ pub struct StartSpec {
     /// `start()` resolves once the service called `ready()`, within `ready_timeout`.
     pub wait_ready: bool,
     pub ready_timeout: Duration,
-    /// Names of the services that must be ready before this one spawns.
-    pub depends_on: Vec<String>,
+    /// The services that must be ready (or completed) before this one spawns.
+    pub depends_on: Vec<Dependency>,
     /// Give up after this many restarts in a row without a stable run.
     pub max_restarts: Option<u32>,
     /// Restart the service when it and its children use more memory than this (bytes).
     pub max_memory: Option<u64>,
+    /// How pm tells it is ready when it cannot call `ready()` itself.
+    pub ready_when: Option<ReadyWhen>,
+    /// How pm tells it is alive once ready.
+    pub health_check: Option<HealthCheck>,
+    /// What a service without `onstopping` is asked to stop with.
+    pub stop_signal: crate::os::StopSignal,
+    /// Which exits are restarted (by `restart`, on the schedule of `restart_at`).
+    pub restart_policy: RestartPolicy,
+    /// Whether the app owns the service's stdin and stdout.
+    pub stdio: crate::os::Stdio,
 }
 
 impl StartSpec {
+    /// Whether the service counts as ready only once it says so (`waitReady`) or a check sees
+    /// it (`readyWhen`); otherwise it is ready as soon as it runs.
+    pub fn needs_readiness(&self) -> bool {
+        self.wait_ready || self.ready_when.is_some()
+    }
+
+    /// A spec with every option at its default, for `script` (tests and the contract).
+    pub fn sample() -> StartSpec {
+        parse_start(
+            &serde_json::json!({ "script": "/app/sample.js" }),
+            Path::new("/app"),
+            |_| false,
+        )
+        .expect("the sample options are valid")
+    }
+
     /// The name used in log lines and events: the given name, else the script's file name.
     pub fn label(&self) -> String {
         match &self.name {
@@ -135,80 +152,13 @@ impl StartSpec {
     }
 }
 
-/// Reads one options object: each getter treats an absent key and `null` alike, and says what
-/// it expected when the value is of the wrong kind.
-struct Fields<'a>(&'a Map<String, Value>);
-
-impl<'a> Fields<'a> {
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.0.get(key).filter(|v| !v.is_null())
-    }
-
-    fn wrong<T>(key: &str, expected: &str, got: &Value) -> Result<T, OptionError> {
-        err(format!(
-            "option \"{key}\" must be {expected}, got {}",
-            describe(got)
-        ))
-    }
-
-    fn string(&self, key: &str) -> Result<Option<&'a str>, OptionError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() => no_nul(s, key).map(Some),
-            Some(v) => Self::wrong(key, "a non-empty string", v),
-        }
-    }
-
-    fn boolean(&self, key: &str) -> Result<Option<bool>, OptionError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(v) => Self::wrong(key, "a boolean", v),
-        }
-    }
-
-    fn millis(&self, key: &str) -> Result<Option<Duration>, OptionError> {
-        self.get(key).map(|v| millis(v, key)).transpose()
-    }
-
-    /// A whole number >= 0.
-    fn whole(&self, key: &str) -> Result<Option<u64>, OptionError> {
-        let Some(v) = self.get(key) else {
-            return Ok(None);
-        };
-        match v.as_f64() {
-            Some(f) if f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64 => Ok(Some(f as u64)),
-            _ => Self::wrong(key, "a whole number >= 0", v),
-        }
-    }
-
-    /// An array whose items `item` converts; its errors name the index.
-    fn array<T>(
-        &self,
-        key: &str,
-        expected: &str,
-        item: impl Fn(&Value, &str) -> Result<T, OptionError>,
-    ) -> Result<Option<Vec<T>>, OptionError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| item(v, &format!("{key}[{i}]")))
-                .collect::<Result<_, _>>()
-                .map(Some),
-            Some(v) => Self::wrong(key, expected, v),
-        }
-    }
-}
-
 /// Parses `start()` options. `base_cwd` is the main process's working directory; `real` says
 /// whether a path exists on the real file system (used for paths inside asar archives).
 pub fn parse_start(
     value: &Value,
     base_cwd: &Path,
     real: impl Fn(&Path) -> bool,
-) -> Result<StartSpec, OptionError> {
+) -> Result<StartSpec, PmError> {
     let obj = match value {
         Value::Object(o) => o,
         other => {
@@ -219,22 +169,94 @@ pub fn parse_start(
         }
     };
     check_keys(obj)?;
-    let f = Fields(obj);
-
+    let f = Fields::new(obj);
     let script = f
         .string("script")?
-        .ok_or_else(|| OptionError("pm.start: option \"script\" is required".into()))?;
-    let args = f
-        .array("args", "an array of strings", |v, at| match v {
-            Value::String(s) => no_nul(s, at).map(str::to_string),
-            other => err(format!(
-                "option \"args\" must be an array of strings; {at} is {}",
-                type_name(other)
-            )),
-        })?
-        .unwrap_or_default();
-    let env = match f.get("env") {
-        None => Vec::new(),
+        .ok_or_else(|| PmError::option("pm.start: option \"script\" is required"))?;
+    let interpreter = f.string("interpreter")?.map(str::to_string);
+    let given_cwd = normalize(&base_cwd.join(f.string("cwd")?.unwrap_or(".")));
+    let script_path = normalize(&given_cwd.join(script));
+    let kind = ScriptKind::of(&script_path);
+    let script_path = where_it_runs(script_path, &kind, interpreter.is_some(), &real)?;
+    let log = f.string("log")?.map(|p| normalize(&base_cwd.join(p)));
+    Ok(StartSpec {
+        name: f.string("name")?.map(str::to_string),
+        script: script_path,
+        kind,
+        interpreter,
+        args: args(&f)?,
+        // A process cannot start inside an archive; Node services can still read their script
+        // there.
+        cwd: asar::real_cwd(&given_cwd, &real),
+        env: env(&f)?,
+        stop_timeout: f.millis("stopTimeout")?.unwrap_or(DEFAULT_STOP_TIMEOUT),
+        rotation: rotation(&f, log.is_some())?,
+        log,
+        log_format: log_format(&f)?,
+        strip_ansi: f.boolean("stripANSI")?.unwrap_or(false),
+        restart: Schedule::new(
+            f.array("restartAt", "an array of delays in ms", millis)?,
+            f.millis("restartOk")?,
+        ),
+        wait_ready: f.boolean("waitReady")?.unwrap_or(false),
+        ready_timeout: match f.millis("readyTimeout")? {
+            Some(d) if d.is_zero() => return err("option \"readyTimeout\" must be > 0 ms, got 0"),
+            Some(d) => d,
+            None => DEFAULT_READY_TIMEOUT,
+        },
+        depends_on: checks::depends_on(&f)?,
+        max_restarts: max_restarts(&f)?,
+        max_memory: max_memory(&f)?,
+        ready_when: checks::ready_when(&f)?,
+        health_check: checks::health_check(&f)?,
+        stop_signal: checks::stop_signal(&f)?,
+        restart_policy: checks::restart_policy(&f)?,
+        stdio: checks::stdio(&f)?,
+    })
+}
+
+/// The script a service runs: only Electron's own Node reads inside an asar archive, so
+/// anything else runs the unpacked copy, which must exist.
+fn where_it_runs(
+    script: PathBuf,
+    kind: &ScriptKind,
+    interpreter: bool,
+    real: &impl Fn(&Path) -> bool,
+) -> Result<PathBuf, PmError> {
+    if *kind == ScriptKind::Node && !interpreter {
+        return Ok(script);
+    }
+    let Some(unpacked) = asar::unpacked(&script) else {
+        return Ok(script);
+    };
+    if real(&unpacked) {
+        return Ok(unpacked);
+    }
+    err(format!(
+        "{} is inside an asar archive, where only Electron's own Node can read it; unpack it so \
+         that it exists at {} (electron-builder: \"asarUnpack\": [\"{}\"])",
+        script.display(),
+        unpacked.display(),
+        asar::split(&script)
+            .map(|(_, inner)| asar::unpack_pattern(&inner))
+            .unwrap_or_default()
+    ))
+}
+
+fn args(f: &Fields) -> Result<Vec<String>, PmError> {
+    Ok(f.array("args", "an array of strings", |v, at| match v {
+        Value::String(s) => no_nul(s, at).map(str::to_string),
+        other => err(format!(
+            "option \"args\" must be an array of strings; {at} is {}",
+            type_name(other)
+        )),
+    })?
+    .unwrap_or_default())
+}
+
+fn env(f: &Fields) -> Result<Vec<(String, String)>, PmError> {
+    match f.get("env") {
+        None => Ok(Vec::new()),
         Some(Value::Object(vars)) => vars
             .iter()
             .map(|(k, v)| match v {
@@ -248,148 +270,127 @@ pub fn parse_start(
                     type_name(other)
                 )),
             })
-            .collect::<Result<_, _>>()?,
-        Some(v) => return Fields::wrong("env", "an object of strings", v),
-    };
-    let log_format = match f.string("logFormat") {
-        Ok(None) => Format::Text,
-        Ok(Some("text")) => Format::Text,
-        Ok(Some("json")) => Format::Json,
-        _ => {
-            return Fields::wrong(
-                "logFormat",
-                "\"text\" or \"json\"",
-                f.get("logFormat").unwrap_or(&Value::Null),
-            )
-        }
-    };
-    let defaults = Rotation::default();
-    let rotation = Rotation {
-        max_size: match f.whole("logMaxSize")? {
-            None => defaults.max_size,
-            Some(0) => None,
-            Some(n) if n < MIN_LOG_MAX_SIZE => {
-                return err(format!(
-                    "option \"logMaxSize\" must be 0 (no rotation) or at least \
-                     {MIN_LOG_MAX_SIZE} bytes, got {n}"
-                ))
-            }
-            Some(n) => Some(n),
-        },
-        keep: match f.whole("logKeep")? {
-            None => defaults.keep,
-            Some(n) if n > MAX_LOG_KEEP => {
-                return err(format!(
-                    "option \"logKeep\" must be at most {MAX_LOG_KEEP} (rotated files), got {n}"
-                ))
-            }
-            Some(n) => n as u32,
-        },
-    };
-    let restart_at = f.array("restartAt", "an array of delays in ms", millis)?;
-    let interpreter = f.string("interpreter")?.map(str::to_string);
-
-    let given_cwd = normalize(&base_cwd.join(f.string("cwd")?.unwrap_or(".")));
-    let mut script_path = normalize(&given_cwd.join(script));
-    let kind = ScriptKind::of(&script_path);
-    // Only Electron's own Node reads inside an archive; anything else runs the unpacked copy.
-    if kind != ScriptKind::Node || interpreter.is_some() {
-        if let Some(unpacked) = asar::unpacked(&script_path) {
-            if !real(&unpacked) {
-                return err(format!(
-                    "{} is inside an asar archive, where only Electron's own Node can read it; \
-                     unpack it so that it exists at {} (electron-builder: \"asarUnpack\": [\"{}\"])",
-                    script_path.display(),
-                    unpacked.display(),
-                    asar::split(&script_path)
-                        .map(|(_, inner)| asar::unpack_pattern(&inner))
-                        .unwrap_or_default()
-                ));
-            }
-            script_path = unpacked;
-        }
+            .collect(),
+        Some(v) => f.wrong("env", "an object of strings", v),
     }
+}
 
-    Ok(StartSpec {
-        name: f.string("name")?.map(str::to_string),
-        script: script_path,
-        kind,
-        interpreter,
-        args,
-        // A process cannot start inside an archive; Node services can still read their script
-        // there.
-        cwd: asar::real_cwd(&given_cwd, &real),
-        env,
-        stop_timeout: f.millis("stopTimeout")?.unwrap_or(DEFAULT_STOP_TIMEOUT),
-        log: f.string("log")?.map(|p| normalize(&base_cwd.join(p))),
-        log_format,
-        strip_ansi: f.boolean("stripANSI")?.unwrap_or(false),
-        rotation,
-        restart: Schedule::new(restart_at, f.millis("restartOk")?),
-        wait_ready: f.boolean("waitReady")?.unwrap_or(false),
-        ready_timeout: match f.millis("readyTimeout")? {
-            Some(d) if d.is_zero() => return err("option \"readyTimeout\" must be > 0 ms, got 0"),
-            Some(d) => d,
-            None => DEFAULT_READY_TIMEOUT,
-        },
-        depends_on: f
-            .array("dependsOn", "an array of service names", |v, at| match v {
-                Value::String(s) if !s.is_empty() => Ok(s.clone()),
-                other => err(format!(
-                    "option \"dependsOn\" must be an array of service names; {at} is {}",
-                    describe(other)
-                )),
-            })?
-            .unwrap_or_default(),
-        max_restarts: match f.whole("maxRestarts")? {
-            Some(n) if n > MAX_MAX_RESTARTS => {
-                return err(format!(
-                    "option \"maxRestarts\" must be at most {MAX_MAX_RESTARTS}, got {n}"
-                ))
-            }
-            n => n.map(|n| n as u32),
-        },
-        max_memory: match f.whole("maxMemory")? {
-            Some(n) if n < MIN_MAX_MEMORY => {
-                return err(format!(
-                    "option \"maxMemory\" must be at least {MIN_MAX_MEMORY} bytes (1 MiB), got {n}"
-                ))
-            }
-            n => n,
-        },
+fn log_format(f: &Fields) -> Result<Format, PmError> {
+    match f.string("logFormat") {
+        Ok(None) | Ok(Some("text")) => Ok(Format::Text),
+        Ok(Some("json")) => Ok(Format::Json),
+        _ => f.wrong(
+            "logFormat",
+            "\"text\" or \"json\"",
+            f.get("logFormat").unwrap_or(&Value::Null),
+        ),
+    }
+}
+
+/// `logMaxSize`, `logKeep` and `logCompress`; `has_log`: whether the service has a `log` file.
+fn rotation(f: &Fields, has_log: bool) -> Result<Rotation, PmError> {
+    let defaults = Rotation::default();
+    let max_size = match f.whole("logMaxSize")? {
+        None => defaults.max_size,
+        Some(0) => None,
+        Some(n) if n < MIN_LOG_MAX_SIZE => {
+            return err(format!(
+                "option \"logMaxSize\" must be 0 (no rotation) or at least \
+                 {MIN_LOG_MAX_SIZE} bytes, got {n}"
+            ))
+        }
+        Some(n) => Some(n),
+    };
+    let keep = match f.whole("logKeep")? {
+        None => defaults.keep,
+        Some(n) if n > MAX_LOG_KEEP => {
+            return err(format!(
+                "option \"logKeep\" must be at most {MAX_LOG_KEEP} (rotated files), got {n}"
+            ))
+        }
+        Some(n) => n as u32,
+    };
+    let compress = f.boolean("logCompress")?.unwrap_or(false);
+    if compress && !has_log {
+        return err(
+            "option \"logCompress\" needs a \"log\" file: without one, lines go to the \
+                    main process's output and nothing rotates",
+        );
+    }
+    if compress && (max_size.is_none() || keep == 0) {
+        return err(
+            "option \"logCompress\" compresses rotated files, but with \"logMaxSize\": 0 \
+                    or \"logKeep\": 0 none are kept",
+        );
+    }
+    Ok(Rotation {
+        max_size,
+        keep,
+        compress,
     })
 }
 
-/// Which processes a stop or restart call addresses.
+fn max_restarts(f: &Fields) -> Result<Option<u32>, PmError> {
+    match f.whole("maxRestarts")? {
+        Some(n) if n > MAX_MAX_RESTARTS => err(format!(
+            "option \"maxRestarts\" must be at most {MAX_MAX_RESTARTS}, got {n}"
+        )),
+        n => Ok(n.map(|n| n as u32)),
+    }
+}
+
+fn max_memory(f: &Fields) -> Result<Option<u64>, PmError> {
+    match f.whole("maxMemory")? {
+        Some(n) if n < MIN_MAX_MEMORY => err(format!(
+            "option \"maxMemory\" must be at least {MIN_MAX_MEMORY} bytes (1 MiB), got {n}"
+        )),
+        n => Ok(n),
+    }
+}
+
+/// Which processes a call addresses: every one of a name, or one by its id (`list()`'s `id`,
+/// which an unnamed process or one of several of a name is reached by).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Name(String),
+    Id(u64),
 }
 
-/// Parses `'name'` or `{ name }`, as `stop()` and `restart()` accept.
-pub fn parse_target(call: &str, value: &Value) -> Result<Target, OptionError> {
+/// Parses `'name'`, `{ name }` or `{ id }`, as the calls that address services accept.
+pub fn parse_target(call: &str, value: &Value) -> Result<Target, PmError> {
     let bad = |what: String| {
-        Err(OptionError(format!(
-            "pm.{call}: expected a name or {{ name }}, {what}"
+        Err(PmError::option(format!(
+            "pm.{call}: expected a name, {{ name }} or {{ id }}, {what}"
         )))
     };
     match value {
         Value::String(s) => Ok(Target::Name(s.clone())),
         Value::Object(o) => {
-            if let Some(k) = o.keys().find(|k| k.as_str() != "name") {
+            if let Some(k) = o
+                .keys()
+                .find(|k| k.as_str() != "name" && k.as_str() != "id")
+            {
                 return bad(format!("got an object with unknown key \"{k}\""));
             }
-            match o.get("name") {
-                Some(Value::String(s)) => Ok(Target::Name(s.clone())),
-                Some(other) => bad(format!("got {{ name: {} }}", type_name(other))),
-                None => bad("got an object without \"name\"".into()),
+            match (o.get("name"), o.get("id")) {
+                (Some(_), Some(_)) => bad("got both \"name\" and \"id\"".into()),
+                (Some(Value::String(s)), None) => Ok(Target::Name(s.clone())),
+                (Some(other), None) => bad(format!("got {{ name: {} }}", type_name(other))),
+                (None, Some(v)) => match v.as_u64() {
+                    Some(id) => Ok(Target::Id(id)),
+                    None => bad(format!(
+                        "got {{ id: {} }}",
+                        crate::start::fields::describe(v)
+                    )),
+                },
+                (None, None) => bad("got an object without \"name\" or \"id\"".into()),
             }
         }
         other => bad(format!("got {}", type_name(other))),
     }
 }
 
-fn check_keys(obj: &Map<String, Value>) -> Result<(), OptionError> {
+fn check_keys(obj: &Map<String, Value>) -> Result<(), PmError> {
     for key in obj.keys() {
         if !KNOWN_KEYS.contains(&key.as_str()) {
             let hint = nearest(key)
@@ -426,51 +427,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// No path, argument or environment variable can hold a NUL character.
-fn no_nul<'s>(s: &'s str, key: &str) -> Result<&'s str, OptionError> {
-    if s.contains('\0') {
-        return err(format!(
-            "option \"{key}\" contains a NUL character, which no path, argument or \
-             variable can hold: {s:?}"
-        ));
-    }
-    Ok(s)
-}
-
-/// A finite number of milliseconds, from 0 to [`MAX_MILLIS`].
-fn millis(v: &Value, key: &str) -> Result<Duration, OptionError> {
-    match v.as_f64() {
-        Some(ms) if ms.is_finite() && ms > MAX_MILLIS => err(format!(
-            "option \"{key}\" must be at most {MAX_MILLIS} ms (24 hours), got {}",
-            describe(v)
-        )),
-        Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Duration::from_micros((ms * 1000.0) as u64)),
-        _ => err(format!(
-            "option \"{key}\" must be a number of milliseconds >= 0, got {}",
-            describe(v)
-        )),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) if s.is_empty() => "an empty string".into(),
-        other => type_name(other).into(),
-    }
-}
-
 /// Removes `.` and resolves `..` lexically, so that paths in errors and in `list()` read well.
 pub fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
@@ -494,12 +450,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(v: Value) -> Result<StartSpec, OptionError> {
+    fn parse(v: Value) -> Result<StartSpec, PmError> {
         parse_start(&v, Path::new("/app"), |_| false)
     }
 
     fn msg(v: Value) -> String {
-        parse(v).unwrap_err().0
+        parse(v).unwrap_err().message
     }
 
     #[test]
@@ -523,8 +479,12 @@ mod tests {
         assert_eq!(s.log_format, Format::Text);
         assert!(!s.strip_ansi);
         assert_eq!(s.rotation, Rotation::default());
-        assert_eq!(s.rotation.max_size, None, "nothing rotates unless asked");
-        assert_eq!(s.rotation.keep, 5);
+        assert_eq!(
+            s.rotation.max_size,
+            Some(10 << 20),
+            "a log is bounded unless asked not to be"
+        );
+        assert_eq!(s.rotation.keep, 3);
     }
 
     #[test]
@@ -548,7 +508,8 @@ mod tests {
             s.rotation,
             Rotation {
                 max_size: None,
-                keep: 2
+                keep: 2,
+                compress: false
             }
         );
     }
@@ -710,7 +671,7 @@ mod tests {
             |_| false,
         )
         .unwrap_err()
-        .0;
+        .message;
         assert!(
             e.contains("asarUnpack") && e.contains("py/svc.py") && e.contains("app.asar.unpacked"),
             "{e}"
@@ -736,10 +697,21 @@ mod tests {
             parse_target("stop", &json!({"name": "a"})).unwrap(),
             Target::Name("a".into())
         );
-        let e = parse_target("restart", &json!({"nam": "a"})).unwrap_err().0;
+        let e = parse_target("restart", &json!({"nam": "a"}))
+            .unwrap_err()
+            .message;
         assert!(e.starts_with("pm.restart:") && e.contains("\"nam\""), "{e}");
         assert!(parse_target("stop", &json!(3)).is_err());
         assert!(parse_target("stop", &json!({})).is_err());
+        assert_eq!(
+            parse_target("stop", &json!({"id": 7})).unwrap(),
+            Target::Id(7)
+        );
+        assert!(parse_target("stop", &json!({"id": -1})).is_err());
+        let e = parse_target("stdio", &json!({"id": 1, "name": "a"}))
+            .unwrap_err()
+            .message;
+        assert!(e.contains("both \"name\" and \"id\""), "{e}");
     }
 
     #[test]

@@ -8,9 +8,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-/// PATHEXT when the environment has none (Windows' own default, trimmed to what can be run
-/// without a file association).
-const DEFAULT_PATHEXT: &str = ".COM;.EXE;.BAT;.CMD";
+use crate::os::pathext;
 
 /// How the host looks programs up.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,14 +31,9 @@ impl Flavor {
     }
 
     pub fn windows(pathext: Option<&str>) -> Flavor {
-        let pathext = pathext
-            .filter(|p| !p.trim().is_empty())
-            .unwrap_or(DEFAULT_PATHEXT)
-            .split(';')
-            .map(|e| e.trim().to_uppercase())
-            .filter(|e| e.len() > 1 && e.starts_with('.'))
-            .collect();
-        Flavor::Windows { pathext }
+        Flavor::Windows {
+            pathext: pathext::parse(pathext),
+        }
     }
 }
 
@@ -107,26 +100,9 @@ pub fn names_a_path(flavor: &Flavor, name: &str) -> bool {
     }
 }
 
-/// Whether `path`'s extension is one of PATHEXT's (`None`: the default list), in any case.
-pub fn has_pathext(path: &Path, pathext: Option<&str>) -> bool {
-    match Flavor::windows(pathext) {
-        Flavor::Windows { pathext } => extension_in(path, &pathext),
-        Flavor::Unix => false,
-    }
-}
-
-fn extension_in(path: &Path, pathext: &[String]) -> bool {
-    let name = path.to_string_lossy();
-    let name = name.rsplit(['\\', '/']).next().unwrap_or(&name);
-    match name.rfind('.') {
-        Some(dot) if dot > 0 => pathext.contains(&name[dot..].to_uppercase()),
-        _ => false,
-    }
-}
-
 /// `p` as is when it already has a PATHEXT extension, else `p` with each extension appended.
 fn with_extensions(p: PathBuf, pathext: &[String]) -> Box<dyn Iterator<Item = PathBuf> + '_> {
-    if extension_in(&p, pathext) {
+    if pathext::has_extension(&p, pathext) {
         return Box::new(std::iter::once(p));
     }
     Box::new(pathext.iter().map(move |ext| {
@@ -279,16 +255,6 @@ mod tests {
             assert!(names_a_path(&w, p), "{p}");
         }
         assert!(!names_a_path(&w, "node.exe"));
-    }
-
-    #[test]
-    fn pathext_decides_what_windows_can_run() {
-        assert!(has_pathext(Path::new(r"C:\x\node.exe"), None));
-        assert!(has_pathext(Path::new(r"C:\x\RUN.Cmd"), Some(".exe;.cmd")));
-        assert!(!has_pathext(Path::new(r"C:\x\svc.py"), None));
-        assert!(has_pathext(Path::new(r"C:\x\svc.py"), Some(".EXE;.PY")));
-        assert!(!has_pathext(Path::new(r"C:\x.y\node"), None));
-        assert!(!has_pathext(Path::new(r"C:\x\.exe"), None));
     }
 
     #[test]

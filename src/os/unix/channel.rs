@@ -6,12 +6,13 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 
+use crate::sync::lock;
 use tokio::net::UnixStream;
 
 /// Makes a socketpair: the parent's end, and the end to hand to the child. Both are
 /// close-on-exec, so no other child of the main process (Node's own `child_process` included)
 /// inherits them; the spawn code moves the child's end to fd 3 in the child.
-pub fn pair() -> io::Result<(std::os::unix::net::UnixStream, OwnedFd)> {
+pub(crate) fn pair() -> io::Result<(std::os::unix::net::UnixStream, OwnedFd)> {
     let mut fds = [0; 2];
     #[cfg(target_os = "linux")]
     let kind = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
@@ -37,7 +38,7 @@ mod portable {
     use std::io;
     use std::os::fd::{AsRawFd, OwnedFd};
 
-    pub fn harden(parent: &OwnedFd, child: &OwnedFd) -> io::Result<()> {
+    pub(super) fn harden(parent: &OwnedFd, child: &OwnedFd) -> io::Result<()> {
         for fd in [parent.as_raw_fd(), child.as_raw_fd()] {
             // SAFETY: fd is open; FD_CLOEXEC is a plain flag.
             if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
@@ -69,12 +70,12 @@ const SEND_FLAGS: libc::c_int = libc::MSG_DONTWAIT;
 
 /// Bytes queued for a child that does not read its channel, at most; past this, `send`
 /// refuses (the main process does not buffer without bound for a service).
-pub const MAX_QUEUED: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_QUEUED: usize = 16 * 1024 * 1024;
 
 /// The parent's end, registered with the runtime. Everything sent goes through one byte queue,
 /// whole messages appended in order, so messages never interleave however large they are.
 #[derive(Clone)]
-pub struct Channel {
+pub(crate) struct Channel {
     stream: Arc<UnixStream>,
     out: Arc<Outbox>,
     rt: tokio::runtime::Handle,
@@ -97,7 +98,7 @@ struct OutState {
 
 impl Channel {
     /// Must run inside the supervisor's runtime.
-    pub fn new(parent: std::os::unix::net::UnixStream) -> io::Result<Self> {
+    pub(crate) fn new(parent: std::os::unix::net::UnixStream) -> io::Result<Self> {
         Ok(Channel {
             stream: Arc::new(UnixStream::from_std(parent)?),
             out: Arc::default(),
@@ -108,7 +109,7 @@ impl Channel {
     /// Sends a control message now, or queues it behind what is still pending. Fails when the
     /// child is gone, or does not read its channel at all (the queue is full): the caller then
     /// falls back to a signal.
-    pub fn send_now(&self, bytes: &[u8]) -> io::Result<()> {
+    pub(crate) fn send_now(&self, bytes: &[u8]) -> io::Result<()> {
         if self.enqueue(bytes) {
             Ok(())
         } else {
@@ -120,12 +121,12 @@ impl Channel {
     }
 
     /// Queues a message for the child; false when the child is gone or the queue is full.
-    pub fn send(&self, bytes: Vec<u8>) -> bool {
+    pub(crate) fn send(&self, bytes: Vec<u8>) -> bool {
         self.enqueue(&bytes)
     }
 
     fn enqueue(&self, bytes: &[u8]) -> bool {
-        let mut st = self.out.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = lock(&self.out.state);
         if st.closed || st.pending.len() + bytes.len() > MAX_QUEUED {
             return false;
         }
@@ -164,12 +165,12 @@ impl Channel {
     async fn write_pending(self) {
         loop {
             if self.stream.writable().await.is_err() {
-                let mut st = self.out.state.lock().unwrap_or_else(|e| e.into_inner());
+                let mut st = lock(&self.out.state);
                 st.closed = true;
                 st.writer = false;
                 return;
             }
-            let mut st = self.out.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut st = lock(&self.out.state);
             self.flush(&mut st);
             if st.pending.is_empty() || st.closed {
                 st.writer = false;
@@ -201,7 +202,7 @@ impl Channel {
     }
 
     /// Reads some bytes; `Ok(0)` once the child closed its end.
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+    pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             self.stream.readable().await?;
             match self.stream.try_read(buf) {

@@ -5,7 +5,7 @@ use std::io;
 use std::path::Path;
 
 /// A regular file this process may execute.
-pub fn is_executable(p: &Path) -> bool {
+pub(crate) fn is_executable(p: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
         return false;
@@ -17,7 +17,7 @@ pub fn is_executable(p: &Path) -> bool {
 /// Makes `dir` (mode 0700) if needed and checks that only we can write to it: the sweep acts on
 /// what the directory says, so a directory another user could plant records in (a shared temp
 /// dir) must not be trusted.
-pub fn private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn private_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     std::fs::DirBuilder::new()
         .recursive(true)

@@ -5,14 +5,14 @@
 
 /// Darwin's values (xnu bsd/sys/event.h).
 pub(crate) mod darwin {
-    pub const EVFILT_READ: i16 = -1;
-    pub const EVFILT_PROC: i16 = -5;
-    pub const EV_ADD: u16 = 0x1;
-    pub const EV_ONESHOT: u16 = 0x10;
-    pub const EV_RECEIPT: u16 = 0x40;
-    pub const EV_ERROR: u16 = 0x4000;
-    pub const EV_EOF: u16 = 0x8000;
-    pub const NOTE_EXIT: u32 = 0x8000_0000;
+    pub(crate) const EVFILT_READ: i16 = -1;
+    pub(crate) const EVFILT_PROC: i16 = -5;
+    pub(crate) const EV_ADD: u16 = 0x1;
+    pub(crate) const EV_ONESHOT: u16 = 0x10;
+    pub(crate) const EV_RECEIPT: u16 = 0x40;
+    pub(crate) const EV_ERROR: u16 = 0x4000;
+    pub(crate) const EV_EOF: u16 = 0x8000;
+    pub(crate) const NOTE_EXIT: u32 = 0x8000_0000;
 }
 
 use darwin::*;

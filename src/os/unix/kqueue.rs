@@ -17,7 +17,7 @@ use std::process::ExitStatus;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use tokio::process::{ChildStderr, ChildStdout, Command};
+use tokio::process::Command;
 
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -32,9 +32,11 @@ const ORPHAN_GRACE: Duration = Duration::from_secs(5);
 /// A started service: what tokio's `Child` offers, reaped through kqueue. Dropped before it was
 /// reaped (its `Process` killed its group: a spawn cancelled at the last moment), it is still
 /// reaped on pm's runtime once it is gone, so that no zombie is left.
-pub struct Child {
-    pub stdout: Option<ChildStdout>,
-    pub stderr: Option<ChildStderr>,
+pub(crate) struct Child {
+    /// pm's ends of the piped standard streams, as std made them.
+    pub(crate) stdin: Option<OwnedFd>,
+    pub(crate) stdout: Option<OwnedFd>,
+    pub(crate) stderr: Option<OwnedFd>,
     pid: u32,
     /// None only while being dropped.
     watch: Option<ExitWatch>,
@@ -42,12 +44,12 @@ pub struct Child {
 }
 
 impl Child {
-    pub fn id(&self) -> Option<u32> {
+    pub(crate) fn id(&self) -> Option<u32> {
         Some(self.pid)
     }
 
     /// Resolves once the child exited and was reaped; Err if its status was lost.
-    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+    pub(crate) async fn wait(&mut self) -> io::Result<ExitStatus> {
         let ended = self.watch.as_mut().expect("set until dropped").wait().await;
         self.reaped = true;
         // The leader is reaped; pm kills what is left of its group next. Forgetting the group
@@ -83,16 +85,17 @@ impl Drop for Child {
 
 /// Starts `cmd` (a process group leader: `process_group(0)`) and watches it. Must run inside
 /// pm's runtime.
-pub fn spawn(cmd: &mut Command) -> io::Result<Child> {
+pub(crate) fn spawn(cmd: &mut Command) -> io::Result<Child> {
     let mut child = cmd.as_std_mut().spawn()?;
     let pid = child.id();
     let parts = (|| {
         let watch = ExitWatch::new(pid)?;
-        let stdout = child.stdout.take().map(ChildStdout::from_std).transpose()?;
-        let stderr = child.stderr.take().map(ChildStderr::from_std).transpose()?;
-        Ok((watch, stdout, stderr))
+        Ok::<_, io::Error>(watch)
     })();
-    let (watch, stdout, stderr) = match parts {
+    let stdin = child.stdin.take().map(OwnedFd::from);
+    let stdout = child.stdout.take().map(OwnedFd::from);
+    let stderr = child.stderr.take().map(OwnedFd::from);
+    let watch = match parts {
         Ok(p) => p,
         Err(e) => {
             // Nothing would ever reap or stop it: end it now rather than leave it behind.
@@ -105,6 +108,7 @@ pub fn spawn(cmd: &mut Command) -> io::Result<Child> {
         dog.watch(pid, ORPHAN_GRACE);
     }
     Ok(Child {
+        stdin,
         stdout,
         stderr,
         pid,

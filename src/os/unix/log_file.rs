@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// Which file an open file or a path is: its device and inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileId {
+pub(crate) struct FileId {
     dev: u64,
     ino: u64,
 }
@@ -56,7 +56,7 @@ fn not_regular(path: &Path, t: std::fs::FileType) -> io::Error {
 /// without a reader would hold a blocking open forever, so the open is non-blocking, and
 /// anything but a regular file is refused with an error that names the path and what it is.
 /// Returns the file, its size and its identity.
-pub fn open_log(path: &Path) -> io::Result<(File, u64, FileId)> {
+pub(crate) fn open_log(path: &Path) -> io::Result<(File, u64, FileId)> {
     let opened = OpenOptions::new()
         .create(true)
         .append(true)
@@ -89,19 +89,19 @@ pub fn open_log(path: &Path) -> io::Result<(File, u64, FileId)> {
 }
 
 /// The identity of what `path` names now, or `None` when nothing does (or it cannot be read).
-pub fn id_of_path(path: &Path) -> Option<FileId> {
+pub(crate) fn id_of_path(path: &Path) -> Option<FileId> {
     std::fs::metadata(path).ok().map(|m| FileId::of(&m))
 }
 
-pub use crate::os::{PartialWrite, Std};
+pub(crate) use crate::os::{PartialWrite, Std};
 
 /// [`write_all`] to the main process's stdout or stderr.
-pub fn write_std(stream: Std, data: &[u8]) -> Result<(), PartialWrite> {
+pub(crate) fn write_std(stream: Std, data: &[u8]) -> Result<(), PartialWrite> {
     write_fd(if stream == Std::Out { 1 } else { 2 }, data)
 }
 
 /// Writes all of `data` to an open log file; on an error says how much got out before it.
-pub fn write_all(file: &File, data: &[u8]) -> Result<(), PartialWrite> {
+pub(crate) fn write_all(file: &File, data: &[u8]) -> Result<(), PartialWrite> {
     write_fd(file.as_raw_fd(), data)
 }
 

@@ -1,16 +1,17 @@
 //! The Unix implementations: process groups, signals, a socketpair for the IPC channel.
 
-pub mod channel;
+pub(super) mod channel;
 pub(crate) mod fds;
-pub mod fs;
-pub mod log_file;
-pub mod priority;
-pub mod process;
-pub mod procinfo;
+pub(crate) mod fs;
+pub(crate) mod log_file;
+pub(crate) mod marked;
+pub(crate) mod priority;
+pub(super) mod process;
+pub(crate) mod procinfo;
 pub(crate) mod reap;
-pub mod signals;
-pub mod spawn;
-pub mod spawner;
+pub(super) mod signals;
+pub(super) mod spawn;
+pub(super) mod spawner;
 
 // Linux: the vfork-style spawn and the pidfd it gives.
 #[cfg(target_os = "linux")]

@@ -26,7 +26,7 @@ enum Exited {
 /// One child of this process, until it is reaped. Dropped before that (its `Process` killed
 /// its group: a spawn cancelled at the last moment), it is still reaped once it is gone, so that
 /// no zombie is left.
-pub struct Child {
+pub(crate) struct Child {
     pid: u32,
     /// None only while being dropped.
     exited: Option<Exited>,
@@ -53,7 +53,7 @@ impl Child {
     }
 
     /// Resolves once the child exited and was reaped. Cancel-safe.
-    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+    pub(crate) async fn wait(&mut self) -> io::Result<ExitStatus> {
         loop {
             if let Some(status) = self.status {
                 return Ok(status);

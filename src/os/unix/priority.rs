@@ -4,11 +4,11 @@
 
 /// The nice value of pm's threads, relative to the process's.
 #[cfg(target_os = "linux")]
-pub const BACKGROUND_NICE: i32 = 5;
+pub(crate) const BACKGROUND_NICE: i32 = 5;
 
 /// Lowers the calling thread's priority. Linux: nice is per thread there. macOS: the utility
 /// QoS class (`setpriority` would lower the whole main process). Elsewhere nothing.
-pub fn lower_this_thread() {
+pub(crate) fn lower_this_thread() {
     #[cfg(target_os = "macos")]
     super::macos::lower_this_thread();
     #[cfg(target_os = "linux")]

@@ -10,12 +10,12 @@ use super::kqueue::Child;
 use super::pidfd::Child;
 
 use super::signals;
-use crate::os::Exit;
+use crate::os::{Exit, StopSignal};
 
 /// A process pm started. Dropped before it was reaped (a spawn cancelled at the last moment,
 /// a task that panicked), it takes its whole process group with it: nothing pm starts is
 /// left running unobserved.
-pub struct Process {
+pub(crate) struct Process {
     child: Child,
     pid: u32,
     reaped: bool,
@@ -31,7 +31,7 @@ impl Process {
     }
 
     /// Resolves once the process exited, reaping it. Cancel-safe.
-    pub async fn wait(&mut self) -> Exit {
+    pub(crate) async fn wait(&mut self) -> Exit {
         match self.child.wait().await {
             Ok(status) => {
                 self.reaped = true;
@@ -48,12 +48,12 @@ impl Process {
         }
     }
 
-    /// Asks the leader to stop (SIGTERM); it may handle it, or die of it at once.
-    pub fn terminate(&self) {
-        signals::to_process(self.pid, libc::SIGTERM);
+    /// Asks the leader to stop with `signal` (`stopSignal`); it may handle it, or die of it.
+    pub(crate) fn terminate(&self, signal: StopSignal) {
+        signals::to_process(self.pid, signals::number(signal));
     }
 
-    pub fn killer(&self) -> Killer {
+    pub(crate) fn killer(&self) -> Killer {
         Killer { pgid: self.pid }
     }
 }
@@ -68,14 +68,14 @@ impl Drop for Process {
 
 /// Ends a service's whole process group, from any thread.
 #[derive(Debug, Clone, Copy)]
-pub struct Killer {
+pub(crate) struct Killer {
     pgid: u32,
 }
 
 impl Killer {
     /// SIGKILL to every process in the group that the service leads (`setpgid(0, 0)` at spawn),
     /// grandchildren included, even those re-parented since.
-    pub fn kill_tree(&self) {
+    pub(crate) fn kill_tree(&self) {
         signals::to_group(self.pgid, libc::SIGKILL);
     }
 }

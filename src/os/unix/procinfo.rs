@@ -5,7 +5,7 @@
 /// The start time of a live process (clock ticks since boot), or None if there is none (a
 /// zombie counts as none).
 #[cfg(target_os = "linux")]
-pub fn start_time(pid: u32) -> Option<u64> {
+pub(crate) fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may hold spaces and parentheses: fields after it start past
     // the last ')'.
@@ -19,7 +19,7 @@ pub fn start_time(pid: u32) -> Option<u64> {
 }
 
 #[cfg(target_os = "macos")]
-pub fn start_time(pid: u32) -> Option<u64> {
+pub(crate) fn start_time(pid: u32) -> Option<u64> {
     super::macos::start_time(pid)
 }
 
@@ -29,7 +29,7 @@ pub fn start_time(_pid: u32) -> Option<u64> {
 }
 
 /// Whether any process is still in group `pgid`.
-pub fn group_alive(pgid: u32) -> bool {
+pub(crate) fn group_alive(pgid: u32) -> bool {
     let Ok(pgid) = libc::pid_t::try_from(pgid) else {
         return false;
     };
@@ -40,7 +40,7 @@ pub fn group_alive(pgid: u32) -> bool {
 /// Resident memory of `pid` and all its descendants, in bytes (Linux: /proc, following each
 /// thread's `children`). None when the process is gone or nothing can be read.
 #[cfg(target_os = "linux")]
-pub fn tree_memory(pid: u32) -> Option<u64> {
+pub(crate) fn tree_memory(pid: u32) -> Option<u64> {
     // SAFETY: sysconf has no memory effects.
     let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?;
     let mut total = 0u64;
@@ -83,7 +83,7 @@ fn children(pid: u32) -> Vec<u32> {
 
 /// Seconds of CPU (user and system) that `pid` itself used so far.
 #[cfg(target_os = "linux")]
-pub fn cpu_seconds(pid: u32) -> Option<f64> {
+pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
     // Fields 14 and 15 (utime, stime) are rest[11] and rest[12].
@@ -94,17 +94,17 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn tree_memory(_pid: u32) -> Option<u64> {
+pub(crate) fn tree_memory(_pid: u32) -> Option<u64> {
     None
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn cpu_seconds(_pid: u32) -> Option<f64> {
+pub(crate) fn cpu_seconds(_pid: u32) -> Option<f64> {
     None
 }
 
 /// Ends every process in group `pgid` (a leftover of a killed run).
-pub fn kill_group(pgid: u32) {
+pub(crate) fn kill_group(pgid: u32) {
     super::signals::to_group(pgid, libc::SIGKILL);
 }
 

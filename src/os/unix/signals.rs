@@ -1,7 +1,7 @@
 //! Sending signals to a service and to its process group, and naming them as Node does.
 
 /// Sends `sig` to one process. A process that is already gone is not an error.
-pub fn to_process(pid: u32, sig: i32) {
+pub(crate) fn to_process(pid: u32, sig: i32) {
     if let Ok(pid) = libc::pid_t::try_from(pid) {
         if pid > 0 {
             // SAFETY: kill has no memory effects; ESRCH (already gone) is expected and ignored.
@@ -12,7 +12,7 @@ pub fn to_process(pid: u32, sig: i32) {
 
 /// Sends `sig` to every process in the group that `leader` started (`setpgid(0, 0)` at spawn),
 /// so grandchildren are reached too, even those re-parented since.
-pub fn to_group(leader: u32, sig: i32) {
+pub(crate) fn to_group(leader: u32, sig: i32) {
     if let Ok(pgid) = libc::pid_t::try_from(leader) {
         if pgid > 1 {
             // SAFETY: as above; a negative pid addresses the process group.
@@ -21,8 +21,21 @@ pub fn to_group(leader: u32, sig: i32) {
     }
 }
 
+/// The number of a stop signal.
+pub(crate) fn number(signal: crate::os::StopSignal) -> i32 {
+    use crate::os::StopSignal;
+    match signal {
+        StopSignal::Term => libc::SIGTERM,
+        StopSignal::Int => libc::SIGINT,
+        StopSignal::Quit => libc::SIGQUIT,
+        StopSignal::Hup => libc::SIGHUP,
+        StopSignal::Usr1 => libc::SIGUSR1,
+        StopSignal::Usr2 => libc::SIGUSR2,
+    }
+}
+
 /// The conventional name of a signal number, as Node reports it (`'SIGTERM'`).
-pub fn name(sig: i32) -> String {
+pub(crate) fn name(sig: i32) -> String {
     let known = match sig {
         libc::SIGHUP => "SIGHUP",
         libc::SIGINT => "SIGINT",
@@ -46,6 +59,13 @@ pub fn name(sig: i32) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stop_signals_are_named_as_node_names_them() {
+        for (name, sig) in crate::os::StopSignal::ALL {
+            assert_eq!(super::name(super::number(sig)), name);
+        }
+    }
+
     #[test]
     fn names() {
         assert_eq!(super::name(libc::SIGKILL), "SIGKILL");

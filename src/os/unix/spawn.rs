@@ -1,51 +1,55 @@
 //! Starting a planned command as a Unix process: its own process group, stdout and stderr
-//! piped, stdin from /dev/null, the IPC channel moved to fd 3, signal dispositions reset.
+//! piped, stdin from /dev/null (or a pipe from the app, `Stdio::Pipe`), the IPC channel moved
+//! to fd 3, signal dispositions reset.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::Path;
 
 use super::channel::{self, Channel};
 use super::process::Process;
-use crate::start::launch::Launch;
+use crate::os::{Command, Stdio};
 
 /// The read end of a service's stdout or stderr, registered with pm's runtime.
-#[cfg(target_os = "linux")]
-pub type Output = tokio::net::unix::pipe::Receiver;
-#[cfg(not(target_os = "linux"))]
-pub type Output = tokio::process::ChildStdout;
-#[cfg(not(target_os = "linux"))]
-pub type ErrOutput = tokio::process::ChildStderr;
-#[cfg(target_os = "linux")]
-pub type ErrOutput = Output;
+pub(crate) type Output = tokio::net::unix::pipe::Receiver;
+/// The write end of a service's stdin (`Stdio::Pipe`), registered with pm's runtime.
+pub(crate) type Input = tokio::net::unix::pipe::Sender;
 
-pub struct Spawned {
-    pub process: Process,
-    pub pid: u32,
-    pub stdout: Output,
-    pub stderr: ErrOutput,
-    pub channel: Option<Channel>,
+pub(crate) struct Spawned {
+    pub(crate) process: Process,
+    pub(crate) pid: u32,
+    pub(crate) stdout: Output,
+    pub(crate) stderr: Output,
+    /// With `Stdio::Pipe`.
+    pub(crate) stdin: Option<Input>,
+    pub(crate) channel: Option<Channel>,
+}
+
+/// pm's ends of a child's pipes.
+struct Ends {
+    stdin: Option<Input>,
+    stdout: Output,
+    stderr: Output,
 }
 
 /// Must run inside the supervisor's runtime, on the spawner thread (`spawner.rs`).
-pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
-    let (parent_end, child_end) = if launch.ipc {
+pub(crate) fn spawn(command: &Command, extra_env: &[(String, String)]) -> io::Result<Spawned> {
+    let (parent_end, child_end) = if command.ipc {
         let (p, c) = channel::pair()?;
         (Some(p), Some(c))
     } else {
         (None, None)
     };
-    let started = start(launch, cwd, child_end);
-    let (process, pid, stdout, stderr) =
-        started.map_err(|e| describe_spawn_error(e, launch, cwd))?;
-    widen_pipe(&stdout);
-    widen_pipe(&stderr);
+    let started = start(command, extra_env, child_end);
+    let (process, pid, ends) = started.map_err(|e| describe_spawn_error(e, command))?;
+    widen_pipe(&ends.stdout);
+    widen_pipe(&ends.stderr);
     let channel = parent_end.map(Channel::new).transpose()?;
     Ok(Spawned {
         process,
         pid,
-        stdout,
-        stderr,
+        stdout: ends.stdout,
+        stderr: ends.stderr,
+        stdin: ends.stdin,
         channel,
     })
 }
@@ -53,16 +57,23 @@ pub fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
 /// Linux: a vfork-style clone (`vfork.rs`), waited on and signalled through its pidfd.
 #[cfg(target_os = "linux")]
 fn start(
-    launch: &Launch,
-    cwd: &Path,
+    command: &Command,
+    extra_env: &[(String, String)],
     ipc: Option<OwnedFd>,
-) -> io::Result<(Process, u32, Output, ErrOutput)> {
+) -> io::Result<(Process, u32, Ends)> {
     use super::fds::{above_std, cloexec_pipe, dev_null};
     use super::vfork::{self, ChildFds, Exec};
 
-    let env = vfork::environment(std::env::vars_os(), &launch.env_remove, &launch.env);
-    let exec = Exec::new(&launch.program, &launch.args, env, cwd)?;
-    let stdin = above_std(dev_null()?)?;
+    let set: Vec<(String, String)> = command.env.iter().chain(extra_env).cloned().collect();
+    let env = vfork::environment(std::env::vars_os(), &command.env_remove, &set);
+    let exec = Exec::new(&command.program, &command.args, env, &command.cwd)?;
+    let (stdin, app_stdin) = match command.stdio {
+        Stdio::Log => (above_std(dev_null()?)?, None),
+        Stdio::Pipe => {
+            let (read, write) = cloexec_pipe()?;
+            (above_std(read)?, Some(Input::from_owned_fd(write)?))
+        }
+    };
     let (out_read, out_write) = cloexec_pipe()?;
     let (err_read, err_write) = cloexec_pipe()?;
     let (out_write, err_write) = (above_std(out_write)?, above_std(err_write)?);
@@ -76,8 +87,13 @@ fn start(
         ipc: ipc.as_ref().map(AsRawFd::as_raw_fd),
     };
     let (pid, pidfd) = vfork::spawn(&exec, &fds)?;
+    let ends = Ends {
+        stdin: app_stdin,
+        stdout,
+        stderr,
+    };
     match super::pidfd::Child::new(pid, pidfd) {
-        Ok(child) => Ok((Process::new(child, pid), pid, stdout, stderr)),
+        Ok(child) => Ok((Process::new(child, pid), pid, ends)),
         // Nothing could wait for it: end it now rather than leave it behind.
         Err(e) => {
             super::signals::to_group(pid, libc::SIGKILL);
@@ -90,23 +106,24 @@ fn start(
 /// macOS: fork and exec through std, reaped through kqueue (`kqueue.rs`).
 #[cfg(not(target_os = "linux"))]
 fn start(
-    launch: &Launch,
-    cwd: &Path,
+    command: &Command,
+    extra_env: &[(String, String)],
     ipc: Option<OwnedFd>,
-) -> io::Result<(Process, u32, Output, ErrOutput)> {
-    use std::process::Stdio;
-    use tokio::process::Command;
-
-    let mut cmd = Command::new(&launch.program);
-    for k in &launch.env_remove {
+) -> io::Result<(Process, u32, Ends)> {
+    let mut cmd = tokio::process::Command::new(&command.program);
+    for k in &command.env_remove {
         cmd.env_remove(k);
     }
-    cmd.args(&launch.args)
-        .envs(launch.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let stdin = match command.stdio {
+        Stdio::Log => std::process::Stdio::null(),
+        Stdio::Pipe => std::process::Stdio::piped(),
+    };
+    cmd.args(&command.args)
+        .envs(command.env.iter().chain(extra_env).map(|(k, v)| (k, v)))
+        .current_dir(&command.cwd)
+        .stdin(stdin)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         // One group per service: one kill(-pgid) reaches its grandchildren too.
         .process_group(0);
     let child_fd = ipc.as_ref().map(AsRawFd::as_raw_fd);
@@ -141,9 +158,15 @@ fn start(
     let mut child = super::kqueue::spawn(&mut cmd)?;
     drop(ipc); // the child has its copy now
     let pid = child.id().unwrap_or(0);
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let stderr = child.stderr.take().expect("stderr is piped");
-    Ok((Process::new(child, pid), pid, stdout, stderr))
+    let stdout = Output::from_owned_fd(child.stdout.take().expect("stdout is piped"))?;
+    let stderr = Output::from_owned_fd(child.stderr.take().expect("stderr is piped"))?;
+    let stdin = child.stdin.take().map(Input::from_owned_fd).transpose()?;
+    let ends = Ends {
+        stdin,
+        stdout,
+        stderr,
+    };
+    Ok((Process::new(child, pid), pid, ends))
 }
 
 /// Output pipes hold 1 MiB instead of Linux's default 64 KiB: a chatty service blocks less
@@ -162,19 +185,19 @@ fn widen_pipe(pipe: &impl AsRawFd) {
 #[cfg(target_os = "linux")]
 const PIPE_SIZE: libc::c_int = 1 << 20;
 
-fn describe_spawn_error(e: io::Error, launch: &Launch, cwd: &Path) -> io::Error {
+fn describe_spawn_error(e: io::Error, command: &Command) -> io::Error {
     let what = match e.kind() {
-        io::ErrorKind::NotFound if !cwd.is_dir() => {
-            format!("working directory {} does not exist", cwd.display())
+        io::ErrorKind::NotFound if !command.cwd.is_dir() => {
+            format!("working directory {} does not exist", command.cwd.display())
         }
-        io::ErrorKind::NotFound => format!("{} was not found", launch.program.display()),
+        io::ErrorKind::NotFound => format!("{} was not found", command.program.display()),
         io::ErrorKind::PermissionDenied => {
             format!(
                 "{} is not executable (permission denied)",
-                launch.program.display()
+                command.program.display()
             )
         }
-        _ => format!("{}: {e}", launch.program.display()),
+        _ => format!("{}: {e}", command.program.display()),
     };
     io::Error::new(e.kind(), format!("could not start {what}"))
 }

@@ -7,29 +7,28 @@
 //!   lower priority (see `priority.rs`); services must not.
 
 use std::io;
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
 use super::spawn::{spawn, Spawned};
-use crate::start::launch::Launch;
+use crate::os::Command;
 
 struct Request {
-    launch: Arc<Launch>,
-    cwd: PathBuf,
+    command: Arc<Command>,
+    extra_env: Vec<(String, String)>,
     reply: oneshot::Sender<io::Result<Spawned>>,
 }
 
-pub struct Spawner {
+pub(crate) struct Spawner {
     tx: mpsc::Sender<Request>,
 }
 
 impl Spawner {
     /// Starts the thread. Call it from a thread at normal priority (the JS thread, at init):
     /// the new thread inherits its nice value.
-    pub fn new(rt: tokio::runtime::Handle) -> io::Result<Self> {
+    pub(crate) fn new(rt: tokio::runtime::Handle) -> io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Request>();
         std::thread::Builder::new()
             .name("elife-pm-spawn".into())
@@ -42,7 +41,7 @@ impl Spawner {
                         continue;
                     }
                     // Stopped while it was being spawned: end it rather than orphan it.
-                    if let Err(Ok(spawned)) = req.reply.send(spawn(&req.launch, &req.cwd)) {
+                    if let Err(Ok(spawned)) = req.reply.send(spawn(&req.command, &req.extra_env)) {
                         spawned.process.killer().kill_tree();
                     }
                 }
@@ -52,11 +51,20 @@ impl Spawner {
 
     /// Spawns on the spawner thread. Dropping the future before it resolves cancels the spawn:
     /// a request not yet taken is skipped, a process spawned meanwhile is killed.
-    pub async fn spawn(&self, launch: Arc<Launch>, cwd: PathBuf) -> io::Result<Spawned> {
+    /// `extra_env` is set over the command's own variables for this spawn only.
+    pub(crate) async fn spawn(
+        &self,
+        command: Arc<Command>,
+        extra_env: Vec<(String, String)>,
+    ) -> io::Result<Spawned> {
         let (reply, answer) = oneshot::channel();
         let gone = || io::Error::other("the elife-pm spawn thread is gone");
         self.tx
-            .send(Request { launch, cwd, reply })
+            .send(Request {
+                command,
+                extra_env,
+                reply,
+            })
             .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }

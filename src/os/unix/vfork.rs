@@ -205,8 +205,9 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
 /// # Safety
 /// Only in the child of `spawn`'s clone, with every signal blocked.
 unsafe fn prepare_and_exec(s: &Shared) -> libc::c_int {
+    // SAFETY: the calling thread's errno location is always valid.
     let errno = || unsafe { *libc::__errno_location() };
-    // SAFETY (whole block): plain system calls on this child's own signal table, process
+    // SAFETY: (the whole block) plain system calls on this child's own signal table, process
     // group, fds and working directory, with pointers into `s`, which outlives the child's
     // use of it.
     unsafe {

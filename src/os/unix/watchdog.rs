@@ -222,98 +222,111 @@ impl Watchdog {
 /// # Safety
 /// Call only in a freshly forked child: it closes every descriptor but `rx` and never returns.
 unsafe fn watchdog_main(rx: RawFd, main: libc::pid_t) -> ! {
-    // Its own session: no terminal signals, and a kill of the app's process group spares it.
-    libc::setsid();
-    for sig in 1..32 {
-        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-            libc::signal(sig, libc::SIG_DFL);
+    // SAFETY: the caller's contract: this is the freshly forked watchdog, where only
+    // async-signal-safe system calls run, on descriptors and buffers it owns.
+    unsafe {
+        // Its own session: no terminal signals, and a kill of the app's process group spares it.
+        libc::setsid();
+        for sig in 1..32 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
         }
-    }
-    libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-    let mut none: libc::sigset_t = std::mem::zeroed();
-    libc::sigemptyset(&mut none);
-    libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
-    // Every other descriptor the app had (IPC sockets above all: a service must see its
-    // channel close when the app dies) is closed here.
-    let mut lim: libc::rlimit = std::mem::zeroed();
-    let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-        lim.rlim_cur.min(65536) as RawFd
-    } else {
-        4096
-    };
-    for fd in 0..max {
-        if fd != rx {
-            libc::close(fd);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+        // Every other descriptor the app had (IPC sockets above all: a service must see its
+        // channel close when the app dies) is closed here.
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur.min(65536) as RawFd
+        } else {
+            4096
+        };
+        for fd in 0..max {
+            if fd != rx {
+                libc::close(fd);
+            }
         }
-    }
 
-    let mut groups = Groups::new();
-    let mut reader = Reader::new();
-    let mut buf = [0u8; 512];
-    let mut waiter = Waiter::new(rx, main);
-    loop {
-        if !waiter.wait() {
-            break;
+        let mut groups = Groups::new();
+        let mut reader = Reader::new();
+        let mut buf = [0u8; 512];
+        let mut waiter = Waiter::new(rx, main);
+        loop {
+            if !waiter.wait() {
+                break;
+            }
+            let n = libc::read(rx, buf.as_mut_ptr().cast(), buf.len());
+            if n > 0 {
+                reader.feed(&buf[..n as usize], &mut groups);
+            } else if n == 0 || *errno() != libc::EINTR {
+                break; // end of file: every write end is closed, the app is gone
+            }
         }
-        let n = libc::read(rx, buf.as_mut_ptr().cast(), buf.len());
-        if n > 0 {
-            reader.feed(&buf[..n as usize], &mut groups);
-        } else if n == 0 || *errno() != libc::EINTR {
-            break; // end of file: every write end is closed, the app is gone
-        }
+        end_groups(&groups);
+        libc::_exit(0)
     }
-    end_groups(&groups);
-    libc::_exit(0)
 }
 
 /// SIGTERM to every group, then SIGKILL to each one still there when its grace ran out.
 unsafe fn end_groups(groups: &Groups) {
-    for (pgid, _) in groups.iter() {
-        libc::kill(-pgid, libc::SIGTERM);
-    }
-    let start = now_ms();
-    let mut done = [false; CAPACITY];
-    loop {
-        let elapsed = now_ms().saturating_sub(start);
-        let mut pending = false;
-        for (i, (pgid, grace)) in groups.iter().enumerate() {
-            if done[i] {
-                continue;
-            }
-            if libc::kill(-pgid, 0) != 0 {
-                done[i] = true;
-            } else if elapsed >= u64::from(grace) {
-                libc::kill(-pgid, libc::SIGKILL);
-                done[i] = true;
-            } else {
-                pending = true;
-            }
+    // SAFETY: async-signal-safe system calls (kill, clock_gettime, nanosleep) in the watchdog
+    // process, with pointers to locals.
+    unsafe {
+        for (pgid, _) in groups.iter() {
+            libc::kill(-pgid, libc::SIGTERM);
         }
-        if !pending {
-            return;
+        let start = now_ms();
+        let mut done = [false; CAPACITY];
+        loop {
+            let elapsed = now_ms().saturating_sub(start);
+            let mut pending = false;
+            for (i, (pgid, grace)) in groups.iter().enumerate() {
+                if done[i] {
+                    continue;
+                }
+                if libc::kill(-pgid, 0) != 0 {
+                    done[i] = true;
+                } else if elapsed >= u64::from(grace) {
+                    libc::kill(-pgid, libc::SIGKILL);
+                    done[i] = true;
+                } else {
+                    pending = true;
+                }
+            }
+            if !pending {
+                return;
+            }
+            let tick = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 20_000_000,
+            };
+            libc::nanosleep(&tick, std::ptr::null_mut());
         }
-        let tick = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 20_000_000,
-        };
-        libc::nanosleep(&tick, std::ptr::null_mut());
     }
 }
 
 unsafe fn now_ms() -> u64 {
-    let mut t: libc::timespec = std::mem::zeroed();
-    libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t);
-    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+    // SAFETY: clock_gettime writes into a local timespec; a zeroed timespec is valid.
+    unsafe {
+        let mut t: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t);
+        t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+    }
 }
 
 #[cfg(target_os = "linux")]
 unsafe fn errno() -> *mut libc::c_int {
-    libc::__errno_location()
+    // SAFETY: the calling thread's errno location, always valid.
+    unsafe { libc::__errno_location() }
 }
 
 #[cfg(target_os = "macos")]
 unsafe fn errno() -> *mut libc::c_int {
-    libc::__error()
+    // SAFETY: the calling thread's errno location, always valid.
+    unsafe { libc::__error() }
 }
 
 /// Waits until the pipe has something (data or end of file). On macOS a kqueue also watches
@@ -328,44 +341,51 @@ struct Waiter {
 #[cfg(target_os = "macos")]
 impl Waiter {
     unsafe fn new(rx: RawFd, main: libc::pid_t) -> Waiter {
-        use super::kevent::{self, Seen};
-        let kq = libc::kqueue();
-        let mut main_gone = kq < 0;
-        if kq >= 0 {
-            let changes = [
-                kevent::watch_readable(rx).to_sys(),
-                kevent::watch_exit(main as u32).to_sys(),
-            ];
-            let mut receipts: [libc::kevent; 2] = std::mem::zeroed();
-            let zero = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            let n = libc::kevent(kq, changes.as_ptr(), 2, receipts.as_mut_ptr(), 2, &zero);
-            for r in receipts.iter().take(n.max(0) as usize) {
-                if kevent::classify(&kevent::Kev::from_sys(r)) == Seen::NoSuchProcess {
-                    main_gone = true;
+        // SAFETY: kqueue and kevent on descriptors the watchdog owns, with arrays that live
+        // across the call; zeroed kevents are valid.
+        unsafe {
+            use super::kevent::{self, Seen};
+            let kq = libc::kqueue();
+            let mut main_gone = kq < 0;
+            if kq >= 0 {
+                let changes = [
+                    kevent::watch_readable(rx).to_sys(),
+                    kevent::watch_exit(main as u32).to_sys(),
+                ];
+                let mut receipts: [libc::kevent; 2] = std::mem::zeroed();
+                let zero = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                let n = libc::kevent(kq, changes.as_ptr(), 2, receipts.as_mut_ptr(), 2, &zero);
+                for r in receipts.iter().take(n.max(0) as usize) {
+                    if kevent::classify(&kevent::Kev::from_sys(r)) == Seen::NoSuchProcess {
+                        main_gone = true;
+                    }
                 }
             }
+            Waiter { kq, main_gone }
         }
-        Waiter { kq, main_gone }
     }
 
     /// false once the main process is known to be gone.
     unsafe fn wait(&mut self) -> bool {
-        use super::kevent::{self, Seen};
-        if self.main_gone {
-            return false;
-        }
-        let mut ev: libc::kevent = std::mem::zeroed();
-        loop {
-            let n = libc::kevent(self.kq, std::ptr::null(), 0, &mut ev, 1, std::ptr::null());
-            if n == 1 {
-                let seen = kevent::classify(&kevent::Kev::from_sys(&ev));
-                return !matches!(seen, Seen::Exited(_));
-            }
-            if n < 0 && *errno() != libc::EINTR {
+        // SAFETY: a blocking wait on descriptors the watchdog owns, into a local out-struct.
+        unsafe {
+            use super::kevent::{self, Seen};
+            if self.main_gone {
                 return false;
+            }
+            let mut ev: libc::kevent = std::mem::zeroed();
+            loop {
+                let n = libc::kevent(self.kq, std::ptr::null(), 0, &mut ev, 1, std::ptr::null());
+                if n == 1 {
+                    let seen = kevent::classify(&kevent::Kev::from_sys(&ev));
+                    return !matches!(seen, Seen::Exited(_));
+                }
+                if n < 0 && *errno() != libc::EINTR {
+                    return false;
+                }
             }
         }
     }
@@ -378,23 +398,26 @@ struct Waiter {
 
 #[cfg(not(target_os = "macos"))]
 impl Waiter {
-    unsafe fn new(rx: RawFd, _main: libc::pid_t) -> Waiter {
+    fn new(rx: RawFd, _main: libc::pid_t) -> Waiter {
         Waiter { rx }
     }
 
     unsafe fn wait(&mut self) -> bool {
-        let mut p = libc::pollfd {
-            fd: self.rx,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        loop {
-            let n = libc::poll(&mut p, 1, -1);
-            if n > 0 {
-                return true;
-            }
-            if n < 0 && *errno() != libc::EINTR {
-                return false;
+        // SAFETY: a blocking wait on descriptors the watchdog owns, into a local out-struct.
+        unsafe {
+            let mut p = libc::pollfd {
+                fd: self.rx,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            loop {
+                let n = libc::poll(&mut p, 1, -1);
+                if n > 0 {
+                    return true;
+                }
+                if n < 0 && *errno() != libc::EINTR {
+                    return false;
+                }
             }
         }
     }

@@ -25,13 +25,14 @@ use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED
 
 use super::frame::{self, Deframer};
 use super::handles::owned;
+use crate::sync::lock;
 
 /// Bytes of messages queued for a child that does not read its channel, at most; past this,
 /// `send` refuses.
-pub const MAX_QUEUED: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_QUEUED: usize = 16 * 1024 * 1024;
 
 #[derive(Clone)]
-pub struct Channel {
+pub(crate) struct Channel {
     pipe: Arc<NamedPipeServer>,
     rx: Arc<Mutex<Rx>>,
     /// The event for direct writes; the lock also keeps each frame whole.
@@ -70,8 +71,8 @@ impl Channel {
     /// Queues a message for the child; false when the child is gone or the queue is full.
     /// Messages go out whole and in order; a control message sent meanwhile (`send_now`) goes
     /// between two of them, never inside one.
-    pub fn send(&self, bytes: Vec<u8>) -> bool {
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+    pub(crate) fn send(&self, bytes: Vec<u8>) -> bool {
+        let mut out = lock(&self.out);
         if out.closed || out.bytes + bytes.len() > MAX_QUEUED {
             return false;
         }
@@ -97,7 +98,7 @@ impl Channel {
     fn write_queue(self) {
         loop {
             let next = {
-                let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+                let mut out = lock(&self.out);
                 match out.queue.pop_front() {
                     Some(m) => {
                         out.bytes -= m.len();
@@ -110,7 +111,7 @@ impl Channel {
                 }
             };
             if self.write_frame(&frame::frame(&next), true).is_err() {
-                let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+                let mut out = lock(&self.out);
                 out.closed = true;
                 out.queue.clear();
                 out.bytes = 0;
@@ -124,11 +125,11 @@ impl Channel {
     /// behind the app messages still being written. Fails when the child is gone, or when the
     /// buffer is full because the child does not read its channel (the write is then taken
     /// back).
-    pub fn send_now(&self, bytes: &[u8]) -> io::Result<()> {
+    pub(crate) fn send_now(&self, bytes: &[u8]) -> io::Result<()> {
         // Held across the direct write: the writer thread cannot start meanwhile, so the two
         // never write at once (lock order: outbox, then the write lock; the thread never holds
         // both).
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = lock(&self.out);
         if out.closed {
             return Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
@@ -153,7 +154,7 @@ impl Channel {
     /// with it, the call waits until the child read enough (or is gone).
     fn write_frame(&self, framed: &[u8], wait: bool) -> io::Result<()> {
         let len = u32::try_from(framed.len()).map_err(io::Error::other)?;
-        let mut event = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        let mut event = lock(&self.tx);
         if event.is_none() {
             // SAFETY: default attributes, manual reset, not signalled, unnamed.
             *event = Some(owned(unsafe {
@@ -207,11 +208,11 @@ impl Channel {
     }
 
     /// Reads some payload bytes; Ok(0) once the child closed its end.
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+    pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let mut raw = [0u8; 8 * 1024];
         loop {
             {
-                let mut rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
+                let mut rx = lock(&self.rx);
                 if rx.at < rx.pending.len() {
                     let n = (rx.pending.len() - rx.at).min(buf.len());
                     buf[..n].copy_from_slice(&rx.pending[rx.at..rx.at + n]);
@@ -231,7 +232,7 @@ impl Channel {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
                 Err(e) => return Err(e),
             };
-            let mut rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
+            let mut rx = lock(&self.rx);
             let Rx {
                 deframer, pending, ..
             } = &mut *rx;

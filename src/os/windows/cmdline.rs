@@ -23,7 +23,7 @@ fn shown(arg: &[u16]) -> String {
 }
 
 /// Whether `program` is a batch file, which Windows runs through `cmd.exe`.
-pub fn is_batch(program: &Path) -> bool {
+pub(crate) fn is_batch(program: &Path) -> bool {
     program
         .extension()
         .map(|e| {
@@ -35,7 +35,7 @@ pub fn is_batch(program: &Path) -> bool {
 
 /// `program` (quoted; a Windows file name has no `"`) followed by each argument quoted by the
 /// MSVC rules.
-pub fn command_line(program: &[u16], args: &[Vec<u16>]) -> Result<Vec<u16>, String> {
+pub(crate) fn command_line(program: &[u16], args: &[Vec<u16>]) -> Result<Vec<u16>, String> {
     if program.contains(&QUOTE) || program.contains(&0) {
         return Err(format!(
             "the program name {} contains '\"' or NUL",
@@ -91,7 +91,7 @@ fn push_msvc_arg(line: &mut Vec<u16>, arg: &[u16]) {
 /// The arguments after `cmd.exe` that run `script` with `args`:
 /// `/d /e:ON /v:OFF /s /c ""script" args"`. `/d` skips AutoRun commands from the registry,
 /// `/v:OFF` turns off `!VAR!` expansion, `/s` strips exactly the outer pair of quotes.
-pub fn batch_command_line(
+pub(crate) fn batch_command_line(
     cmd_exe: &[u16],
     script: &[u16],
     args: &[Vec<u16>],

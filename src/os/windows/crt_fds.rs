@@ -5,15 +5,15 @@
 //! Python helper finds it too. Pure, so the layout is tested on every host.
 
 /// The fd is open.
-pub const FOPEN: u8 = 0x01;
+pub(crate) const FOPEN: u8 = 0x01;
 /// The fd is a pipe.
-pub const FPIPE: u8 = 0x08;
+pub(crate) const FPIPE: u8 = 0x08;
 /// The fd is a character device (`NUL`).
-pub const FDEV: u8 = 0x40;
+pub(crate) const FDEV: u8 = 0x40;
 
 /// The buffer for `lpReserved2`, fd *i* being `fds[i]` = (flags, handle as an integer).
 /// `None` when it would not fit `cbReserved2` (a `u16`); pm passes four fds.
-pub fn layout(fds: &[(u8, usize)]) -> Option<Vec<u8>> {
+pub(crate) fn layout(fds: &[(u8, usize)]) -> Option<Vec<u8>> {
     let count = u32::try_from(fds.len()).ok()?;
     let mut buf = Vec::with_capacity(4 + fds.len() * (1 + size_of::<usize>()));
     buf.extend_from_slice(&count.to_le_bytes());

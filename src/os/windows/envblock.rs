@@ -16,7 +16,11 @@ fn key(name: &[u16]) -> String {
 
 /// The child's variables: `parent` with `remove` taken out and `set` applied in order (later
 /// wins), keyed case-insensitively.
-pub fn merge<I>(parent: I, remove: &[String], set: &[(String, String)]) -> Vec<(Vec<u16>, Vec<u16>)>
+pub(crate) fn merge<I>(
+    parent: I,
+    remove: &[String],
+    set: &[(String, String)],
+) -> Vec<(Vec<u16>, Vec<u16>)>
 where
     I: IntoIterator<Item = (Vec<u16>, Vec<u16>)>,
 {
@@ -39,7 +43,7 @@ where
 
 /// The block. A name may start with `=` (the hidden per-drive directories such as `=C:`) but
 /// contain no other `=`; neither name nor value may contain NUL.
-pub fn block(vars: &[(Vec<u16>, Vec<u16>)]) -> Result<Vec<u16>, String> {
+pub(crate) fn block(vars: &[(Vec<u16>, Vec<u16>)]) -> Result<Vec<u16>, String> {
     let mut out = Vec::new();
     for (name, value) in vars {
         let shown = String::from_utf16_lossy(name);

@@ -4,7 +4,7 @@
 //! between the header and the data. The JSON lines themselves are the same as on Unix
 //! (`ipc.rs`). Pure, so it is tested on every host.
 
-pub const HEADER_LEN: usize = 16;
+pub(crate) const HEADER_LEN: usize = 16;
 const HAS_DATA: u32 = 0x01;
 const HAS_SOCKET_XFER: u32 = 0x02;
 const XFER_IS_TCP_CONNECTION: u32 = 0x04;
@@ -13,7 +13,7 @@ const VALID_FLAGS: u32 = HAS_DATA | HAS_SOCKET_XFER | XFER_IS_TCP_CONNECTION;
 const XFER_INFO_LEN: usize = 632;
 
 /// `data` as one frame, as libuv writes it.
-pub fn frame(data: &[u8]) -> Vec<u8> {
+pub(crate) fn frame(data: &[u8]) -> Vec<u8> {
     let len = u32::try_from(data.len()).expect("IPC messages are small");
     let flags = if data.is_empty() { 0 } else { HAS_DATA };
     let mut out = Vec::with_capacity(HEADER_LEN + data.len());
@@ -43,7 +43,7 @@ enum At {
 
 /// Strips the frames from the bytes read, in pieces of any size.
 #[derive(Debug)]
-pub struct Deframer {
+pub(crate) struct Deframer {
     at: At,
 }
 
@@ -61,7 +61,7 @@ impl Default for Deframer {
 impl Deframer {
     /// Appends the payload in `input` to `out`. An error means the stream is not libuv's
     /// framing (the channel is then unusable, as libuv treats it).
-    pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    pub(crate) fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         while !input.is_empty() {
             match &mut self.at {
                 At::Header { got, len } => {

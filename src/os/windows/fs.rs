@@ -15,9 +15,9 @@ use super::handles::{check, owned};
 
 /// A file whose extension is in PATHEXT (`.EXE`, `.CMD`, …), as Windows decides what it can
 /// run; there is no execute bit.
-pub fn is_executable(path: &Path) -> bool {
+pub(crate) fn is_executable(path: &Path) -> bool {
     let pathext = std::env::var("PATHEXT").ok();
-    crate::start::which::has_pathext(path, pathext.as_deref())
+    crate::os::pathext::has_pathext(path, pathext.as_deref())
         && std::fs::metadata(path)
             .map(|m| m.is_file())
             .unwrap_or(false)
@@ -30,7 +30,7 @@ pub fn is_executable(path: &Path) -> bool {
 /// pm's default state directories (Electron's userData under `%APPDATA%`, or under the user's
 /// `%TEMP%`) are there; a directory elsewhere (a shared folder) is refused. A symbolic link or
 /// junction is refused too, as on Unix.
-pub fn private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn private_dir(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let refuse = |why: String| {
         Err(io::Error::new(

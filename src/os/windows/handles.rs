@@ -8,17 +8,17 @@ use std::os::windows::io::{FromRawHandle, OwnedHandle};
 use windows_sys::Win32::Foundation::{HANDLE, INVALID_HANDLE_VALUE};
 
 /// `s` as UTF-16 without a terminator.
-pub fn wide(s: &OsStr) -> Vec<u16> {
+pub(super) fn wide(s: &OsStr) -> Vec<u16> {
     s.encode_wide().collect()
 }
 
 /// `s` as a NUL-terminated UTF-16 string for a `PCWSTR` parameter.
-pub fn wide_z(s: &OsStr) -> Vec<u16> {
+pub(super) fn wide_z(s: &OsStr) -> Vec<u16> {
     s.encode_wide().chain(Some(0)).collect()
 }
 
 /// Takes ownership of a handle a Win32 call returned, or its error.
-pub fn owned(h: HANDLE) -> io::Result<OwnedHandle> {
+pub(super) fn owned(h: HANDLE) -> io::Result<OwnedHandle> {
     if h.is_null() || h == INVALID_HANDLE_VALUE {
         return Err(io::Error::last_os_error());
     }
@@ -27,7 +27,7 @@ pub fn owned(h: HANDLE) -> io::Result<OwnedHandle> {
 }
 
 /// A `BOOL` result as `io::Result`.
-pub fn check(ok: windows_sys::core::BOOL) -> io::Result<()> {
+pub(super) fn check(ok: windows_sys::core::BOOL) -> io::Result<()> {
     if ok == 0 {
         Err(io::Error::last_os_error())
     } else {

@@ -14,14 +14,14 @@ use windows_sys::Win32::System::JobObjects::{
 use super::handles::{check, owned};
 
 /// The exit code of processes pm ends (the value Node and libuv use for a killed child).
-pub const KILLED_EXIT_CODE: u32 = 1;
+pub(super) const KILLED_EXIT_CODE: u32 = 1;
 
-pub struct Job {
+pub(crate) struct Job {
     handle: OwnedHandle,
 }
 
 impl Job {
-    pub fn new() -> io::Result<Job> {
+    pub(crate) fn new() -> io::Result<Job> {
         // SAFETY: null attributes (a handle that is not inherited) and no name.
         let handle = owned(unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) })?;
         // SAFETY: a zeroed JOBOBJECT_EXTENDED_LIMIT_INFORMATION is valid (plain integers).
@@ -40,7 +40,7 @@ impl Job {
     }
 
     /// Puts a (suspended) process in the job; what it starts later is in the job too.
-    pub fn assign(&self, process: &OwnedHandle) -> io::Result<()> {
+    pub(crate) fn assign(&self, process: &OwnedHandle) -> io::Result<()> {
         // SAFETY: both handles are open.
         check(unsafe {
             AssignProcessToJobObject(self.handle.as_raw_handle(), process.as_raw_handle())
@@ -48,7 +48,7 @@ impl Job {
     }
 
     /// Ends every process in the job. Failure (the job is already empty) needs no handling.
-    pub fn terminate(&self) {
+    pub(crate) fn terminate(&self) {
         // SAFETY: the job handle is open while `self` lives.
         unsafe { TerminateJobObject(self.handle.as_raw_handle(), KILLED_EXIT_CODE) };
     }

@@ -19,7 +19,7 @@ use super::handles::check;
 
 /// Which file an open file or a path is: its volume and its index on that volume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileId {
+pub(crate) struct FileId {
     volume: u32,
     index: u64,
 }
@@ -38,7 +38,7 @@ fn id_of(file: &File) -> io::Result<FileId> {
 /// Opens a log file for appending, creating it (not its directories). Anything but a regular
 /// file (a directory, a device such as `NUL`, a pipe) is refused with an error that names the
 /// path. Returns the file, its size and its identity.
-pub fn open_log(path: &Path) -> io::Result<(File, u64, FileId)> {
+pub(crate) fn open_log(path: &Path) -> io::Result<(File, u64, FileId)> {
     let not_regular = || {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -67,7 +67,7 @@ pub fn open_log(path: &Path) -> io::Result<(File, u64, FileId)> {
 }
 
 /// The identity of what `path` names now, or `None` when nothing does (or it cannot be read).
-pub fn id_of_path(path: &Path) -> Option<FileId> {
+pub(crate) fn id_of_path(path: &Path) -> Option<FileId> {
     // No access rights are needed to read a file's identity; backup semantics open directories.
     let file = OpenOptions::new()
         .access_mode(0)
@@ -77,10 +77,10 @@ pub fn id_of_path(path: &Path) -> Option<FileId> {
     id_of(&file).ok()
 }
 
-pub use crate::os::{PartialWrite, Std};
+pub(crate) use crate::os::{PartialWrite, Std};
 
 /// Writes all of `data` to an open log file; on an error says how much got out before it.
-pub fn write_all(file: &File, data: &[u8]) -> Result<(), PartialWrite> {
+pub(crate) fn write_all(file: &File, data: &[u8]) -> Result<(), PartialWrite> {
     write_counted(&mut &*file, data)
 }
 
@@ -89,7 +89,7 @@ pub fn write_all(file: &File, data: &[u8]) -> Result<(), PartialWrite> {
 /// a console (an Electron app's main process) has no handle, where writes succeed and go
 /// nowhere. A console takes only valid UTF-8 from Rust (it converts to UTF-16): a service's
 /// output that is not is shown there with replacement characters rather than lost.
-pub fn write_std(stream: Std, data: &[u8]) -> Result<(), PartialWrite> {
+pub(crate) fn write_std(stream: Std, data: &[u8]) -> Result<(), PartialWrite> {
     let write = |out: &mut dyn Write| match write_counted(out, data) {
         Err(p) if p.error.kind() == io::ErrorKind::InvalidData => {
             let rest = String::from_utf8_lossy(&data[p.written..]).into_owned();

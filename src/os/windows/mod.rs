@@ -17,32 +17,34 @@
 
 // OS-free: built everywhere so `cargo test` on Linux checks them; only Windows calls them.
 #![cfg_attr(not(windows), allow(dead_code))]
-pub mod cmdline;
-pub mod crt_fds;
-pub mod envblock;
-pub mod frame;
+pub(super) mod cmdline;
+pub(super) mod crt_fds;
+pub(super) mod envblock;
+pub(super) mod frame;
 
 #[cfg(windows)]
-pub mod channel;
+pub(super) mod channel;
 #[cfg(windows)]
-pub mod fs;
+pub(crate) mod fs;
 #[cfg(windows)]
 mod handles;
 #[cfg(windows)]
 mod job;
 #[cfg(windows)]
-pub mod log_file;
+pub(crate) mod log_file;
+#[cfg(windows)]
+pub(crate) mod marked;
 #[cfg(windows)]
 mod pipes;
 #[cfg(windows)]
-pub mod priority;
+pub(crate) mod priority;
 #[cfg(windows)]
-pub mod process;
+pub(super) mod process;
 #[cfg(windows)]
-pub mod procinfo;
+pub(crate) mod procinfo;
 #[cfg(windows)]
-pub mod spawn;
+pub(super) mod spawn;
 #[cfg(windows)]
-pub mod spawner;
+pub(super) mod spawner;
 #[cfg(all(test, windows))]
 mod tests;

@@ -63,7 +63,7 @@ fn open_client(
 
 /// A pipe a child writes its output to: pm's reading end, and the child's writing end.
 /// Must run inside the runtime.
-pub async fn output() -> io::Result<(NamedPipeServer, OwnedHandle)> {
+pub(super) async fn output() -> io::Result<(NamedPipeServer, OwnedHandle)> {
     let name = unique_name();
     let server = ServerOptions::new()
         .first_pipe_instance(true)
@@ -81,9 +81,28 @@ pub async fn output() -> io::Result<(NamedPipeServer, OwnedHandle)> {
     Ok((server, client))
 }
 
+/// A pipe a child reads as its stdin (`Stdio::Pipe`): pm's writing end, and the child's
+/// reading end (synchronous, as a console program expects). Must run inside the runtime.
+pub(crate) async fn input() -> io::Result<(NamedPipeServer, OwnedHandle)> {
+    let name = unique_name();
+    let server = ServerOptions::new()
+        .first_pipe_instance(true)
+        .reject_remote_clients(true)
+        .access_inbound(false)
+        .access_outbound(true)
+        .pipe_mode(PipeMode::Byte)
+        .max_instances(1)
+        .in_buffer_size(0)
+        .out_buffer_size(BUFFER)
+        .create(&name)?;
+    let client = open_client(&name, GENERIC_READ | FILE_WRITE_ATTRIBUTES, 0)?;
+    server.connect().await?;
+    Ok((server, client))
+}
+
 /// Node's IPC channel: pm's end, and the child's (duplex, overlapped). Must run inside the
 /// runtime.
-pub async fn channel() -> io::Result<(NamedPipeServer, OwnedHandle)> {
+pub(super) async fn channel() -> io::Result<(NamedPipeServer, OwnedHandle)> {
     let name = unique_name();
     let server = ServerOptions::new()
         .first_pipe_instance(true)
@@ -105,7 +124,7 @@ pub async fn channel() -> io::Result<(NamedPipeServer, OwnedHandle)> {
 }
 
 /// `NUL` for the child's stdin: it reads end-of-file at once.
-pub fn nul() -> io::Result<OwnedHandle> {
+pub(super) fn nul() -> io::Result<OwnedHandle> {
     let wname = wide_z("NUL".as_ref());
     // SAFETY: as in `open_client`.
     owned(unsafe {

@@ -7,7 +7,7 @@ use windows_sys::Win32::System::Threading::{
 };
 
 /// Lowers the calling thread's priority one step; failure leaves it as it was.
-pub fn lower_this_thread() {
+pub(crate) fn lower_this_thread() {
     // SAFETY: the pseudo-handle of the calling thread needs no closing.
     unsafe { SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_BELOW_NORMAL) };
 }

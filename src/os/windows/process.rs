@@ -49,7 +49,7 @@ impl Shared {
     }
 }
 
-pub struct Process {
+pub(crate) struct Process {
     // Declared first so it is dropped first: the wait is unregistered before the process
     // handle it watches can close.
     _watch: ExitWatch,
@@ -77,7 +77,7 @@ impl Process {
     /// when pm ended it, the signal says how ("SIGTERM" by `terminate`, "SIGKILL" by
     /// `kill_tree`) and the code is None; otherwise the code is the process's exit code (a u32,
     /// so NTSTATUS crash codes such as 0xC0000005 come out negative) and the signal None.
-    pub async fn wait(&mut self) -> Exit {
+    pub(crate) async fn wait(&mut self) -> Exit {
         // An error means the sender is gone, which happens only after the callback ran.
         let _ = self.exited.wait_for(|done| *done).await;
         let mut code = 0u32;
@@ -95,12 +95,13 @@ impl Process {
         }
     }
 
-    /// Windows has no polite signal: ends the job at once (see `mod.rs`).
-    pub fn terminate(&self) {
+    /// Windows has no polite signal, whatever `stopSignal` says: ends the job at once (see
+    /// `mod.rs`).
+    pub(crate) fn terminate(&self, _signal: crate::os::StopSignal) {
         self.shared.end(TERMINATED);
     }
 
-    pub fn killer(&self) -> Killer {
+    pub(crate) fn killer(&self) -> Killer {
         Killer {
             shared: self.shared.clone(),
         }
@@ -120,12 +121,12 @@ impl Drop for Process {
 
 /// Ends the service's whole job, from any thread, any number of times.
 #[derive(Clone)]
-pub struct Killer {
+pub(crate) struct Killer {
     shared: Arc<Shared>,
 }
 
 impl Killer {
-    pub fn kill_tree(&self) {
+    pub(crate) fn kill_tree(&self) {
         self.shared.end(KILLED);
     }
 }

@@ -6,23 +6,23 @@
 //! "unknown" and "gone", which makes the sweep remove old records and end nothing.
 
 /// A process's start time, for recognising it again: not used on Windows.
-pub fn start_time(_pid: u32) -> Option<u64> {
+pub(crate) fn start_time(_pid: u32) -> Option<u64> {
     None
 }
 
 /// Whether a recorded group still has members: on Windows the job took them with it.
-pub fn group_alive(_pgid: u32) -> bool {
+pub(crate) fn group_alive(_pgid: u32) -> bool {
     false
 }
 
 /// Nothing to end (see above).
-pub fn kill_group(_pgid: u32) {}
+pub(crate) fn kill_group(_pgid: u32) {}
 
 /// Working-set memory of `pid` and all its descendants, in bytes (parents from a Toolhelp
 /// snapshot; the job would also hold them, but the caller names a pid). Windows reuses pids and
 /// keeps a process's parent pid after the parent is gone, so a process counts as a child only
 /// when it was created after the parent it names.
-pub fn tree_memory(pid: u32) -> Option<u64> {
+pub(crate) fn tree_memory(pid: u32) -> Option<u64> {
     use windows_sys::Win32::System::Diagnostics::ToolHelp::{
         CreateToolhelp32Snapshot, Process32FirstW, Process32NextW, PROCESSENTRY32W,
         TH32CS_SNAPPROCESS,
@@ -78,7 +78,7 @@ fn working_set(pid: u32) -> Option<u64> {
 }
 
 /// Seconds of CPU (user and kernel) that `pid` itself used so far.
-pub fn cpu_seconds(pid: u32) -> Option<f64> {
+pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
     // FILETIME counts 100 ns ticks.
     times(pid).map(|t| t.cpu_ticks as f64 / 1e7)
 }

@@ -1,12 +1,12 @@
 //! Starting a planned command as a Windows process: `CreateProcessW` suspended, into a new
 //! kill-on-close Job Object, then resumed, so the service cannot start anything outside the job.
-//! No console window (`CREATE_NO_WINDOW`), stdin `NUL`, stdout and stderr to pipes, and with
-//! `launch.ipc` Node's channel as CRT fd 3 (`crt_fds.rs`). Only the handles meant for the child
+//! No console window (`CREATE_NO_WINDOW`), stdin `NUL` (or a pipe from the app), stdout and stderr to pipes, and with
+//! `command.ipc` Node's channel as CRT fd 3 (`crt_fds.rs`). Only the handles meant for the child
 //! are inherited (`PROC_THREAD_ATTRIBUTE_HANDLE_LIST`).
 
 use std::io;
 use std::os::windows::io::{AsRawHandle, OwnedHandle};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use tokio::net::windows::named_pipe::NamedPipeServer;
@@ -30,17 +30,22 @@ use super::handles::{check, owned, wide, wide_z};
 use super::job::{Job, KILLED_EXIT_CODE};
 use super::pipes;
 use super::process::Process;
-use crate::start::launch::Launch;
+use crate::os::{Command, Stdio};
+use crate::sync::lock;
 
 /// pm's end of a service's stdout or stderr.
-pub type Output = NamedPipeServer;
+pub(crate) type Output = NamedPipeServer;
+/// pm's end of a service's stdin (`Stdio::Pipe`).
+pub(crate) type Input = NamedPipeServer;
 
-pub struct Spawned {
-    pub pid: u32,
-    pub process: Process,
-    pub stdout: Output,
-    pub stderr: Output,
-    pub channel: Option<Channel>,
+pub(crate) struct Spawned {
+    pub(crate) pid: u32,
+    pub(crate) process: Process,
+    pub(crate) stdout: Output,
+    pub(crate) stderr: Output,
+    /// With `Stdio::Pipe`.
+    pub(crate) stdin: Option<Input>,
+    pub(crate) channel: Option<Channel>,
 }
 
 /// What `CreateProcessW` is given, all NUL-terminated.
@@ -54,30 +59,43 @@ struct Plan {
 /// The handles the child inherits.
 struct ForChild {
     stdin: OwnedHandle,
+    /// stdin is a pipe from pm (else `NUL`), as the child's C runtime must be told.
+    stdin_pipe: bool,
     stdout: OwnedHandle,
     stderr: OwnedHandle,
     channel: Option<OwnedHandle>,
 }
 
 /// Must run inside the supervisor's runtime (the pipes register with its reactor).
-pub async fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
-    let plan = plan(launch, cwd).map_err(|e| {
+pub(crate) async fn spawn(
+    command: &Command,
+    extra_env: &[(String, String)],
+) -> io::Result<Spawned> {
+    let plan = plan(command, extra_env).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("could not start {}: {e}", launch.program.display()),
+            format!("could not start {}: {e}", command.program.display()),
         )
     })?;
     let (stdout, child_stdout) = pipes::output().await?;
     let (stderr, child_stderr) = pipes::output().await?;
-    let (channel, child_channel) = match launch.ipc {
+    let (channel, child_channel) = match command.ipc {
         true => {
             let (p, c) = pipes::channel().await?;
             (Some(p), Some(c))
         }
         false => (None, None),
     };
+    let (stdin, child_stdin) = match command.stdio {
+        Stdio::Log => (None, pipes::nul()?),
+        Stdio::Pipe => {
+            let (p, c) = pipes::input().await?;
+            (Some(p), c)
+        }
+    };
     let for_child = ForChild {
-        stdin: pipes::nul()?,
+        stdin_pipe: stdin.is_some(),
+        stdin: child_stdin,
         stdout: child_stdout,
         stderr: child_stderr,
         channel: child_channel,
@@ -86,35 +104,37 @@ pub async fn spawn(launch: &Launch, cwd: &Path) -> io::Result<Spawned> {
     let (process, pid, job) = tokio::task::spawn_blocking(move || create(&plan, for_child))
         .await
         .map_err(io::Error::other)?
-        .map_err(|e| describe_spawn_error(e, launch, cwd))?;
+        .map_err(|e| describe_spawn_error(e, command))?;
     Ok(Spawned {
         pid,
         process: Process::new(process, job)?,
         stdout,
         stderr,
+        stdin,
         channel: channel.map(Channel::new),
     })
 }
 
-fn plan(launch: &Launch, cwd: &Path) -> Result<Plan, String> {
-    let args: Vec<Vec<u16>> = launch.args.iter().map(|a| wide(a)).collect();
-    let program = wide(launch.program.as_os_str());
-    let (application, mut command_line) = if cmdline::is_batch(&launch.program) {
+fn plan(command: &Command, extra_env: &[(String, String)]) -> Result<Plan, String> {
+    let args: Vec<Vec<u16>> = command.args.iter().map(|a| wide(a)).collect();
+    let program = wide(command.program.as_os_str());
+    let (application, mut command_line) = if cmdline::is_batch(&command.program) {
         let cmd = cmd_exe().map_err(|e| format!("cmd.exe not found: {e}"))?;
         let line = cmdline::batch_command_line(&wide(cmd.as_os_str()), &program, &args)?;
         (cmd.into_os_string(), line)
     } else {
         let line = cmdline::command_line(&program, &args)?;
-        (launch.program.clone().into_os_string(), line)
+        (command.program.clone().into_os_string(), line)
     };
     command_line.push(0);
     let parent = std::env::vars_os().map(|(k, v)| (wide(&k), wide(&v)));
-    let vars = envblock::merge(parent, &launch.env_remove, &launch.env);
+    let set: Vec<(String, String)> = command.env.iter().chain(extra_env).cloned().collect();
+    let vars = envblock::merge(parent, &command.env_remove, &set);
     Ok(Plan {
         application: wide_z(&application),
         command_line,
         environment: envblock::block(&vars)?,
-        cwd: wide_z(cwd.as_os_str()),
+        cwd: wide_z(command.cwd.as_os_str()),
     })
 }
 
@@ -196,7 +216,14 @@ fn create(plan: &Plan, child: ForChild) -> io::Result<(OwnedHandle, u32, Job)> {
     // without it, the standard handles alone, as for any program.
     let crt = match &child.channel {
         Some(ch) => crt_fds::layout(&[
-            (FOPEN | FDEV, raw(&child.stdin) as usize),
+            (
+                if child.stdin_pipe {
+                    FOPEN | FPIPE
+                } else {
+                    FOPEN | FDEV
+                },
+                raw(&child.stdin) as usize,
+            ),
             (FOPEN | FPIPE, raw(&child.stdout) as usize),
             (FOPEN | FPIPE, raw(&child.stderr) as usize),
             (FOPEN | FPIPE, raw(ch) as usize),
@@ -204,7 +231,7 @@ fn create(plan: &Plan, child: ForChild) -> io::Result<(OwnedHandle, u32, Job)> {
         None => None,
     };
 
-    let _one_at_a_time = SPAWN.lock().unwrap_or_else(|e| e.into_inner());
+    let _one_at_a_time = lock(&SPAWN);
     for &h in &inherit {
         // SAFETY: an open handle of ours. Inheritable only until `child` is dropped below.
         check(unsafe { SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT) })?;
@@ -265,8 +292,9 @@ fn create(plan: &Plan, child: ForChild) -> io::Result<(OwnedHandle, u32, Job)> {
     Ok((process, pi.dwProcessId, job))
 }
 
-fn describe_spawn_error(e: io::Error, launch: &Launch, cwd: &Path) -> io::Error {
-    let program = launch.program.display();
+fn describe_spawn_error(e: io::Error, command: &Command) -> io::Error {
+    let program = command.program.display();
+    let cwd = &command.cwd;
     let code = e.raw_os_error().map(|c| c as u32);
     let what = match code {
         Some(ERROR_DIRECTORY) => format!(

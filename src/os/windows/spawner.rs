@@ -4,26 +4,30 @@
 //! blocking thread (`spawn.rs`).
 
 use std::io;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::spawn::{spawn, Spawned};
-use crate::start::launch::Launch;
+use crate::os::Command;
 
-pub struct Spawner {
+pub(crate) struct Spawner {
     rt: tokio::runtime::Handle,
 }
 
 impl Spawner {
-    pub fn new(rt: tokio::runtime::Handle) -> io::Result<Self> {
+    pub(crate) fn new(rt: tokio::runtime::Handle) -> io::Result<Self> {
         Ok(Spawner { rt })
     }
 
-    /// Starts `launch` in `cwd`, on the runtime (the pipes register with its reactor) whatever
-    /// context the caller polls this from.
-    pub async fn spawn(&self, launch: Arc<Launch>, cwd: PathBuf) -> io::Result<Spawned> {
+    /// Starts `command` on the runtime (the pipes register with its reactor) whatever context
+    /// the caller polls this from.
+    /// `extra_env` is set over the command's own variables for this spawn only.
+    pub(crate) async fn spawn(
+        &self,
+        command: Arc<Command>,
+        extra_env: Vec<(String, String)>,
+    ) -> io::Result<Spawned> {
         self.rt
-            .spawn(async move { spawn(&launch, &cwd).await })
+            .spawn(async move { spawn(&command, &extra_env).await })
             .await
             .map_err(|_| io::Error::other("the elife-pm spawn task failed"))?
     }

@@ -15,7 +15,7 @@ use windows_sys::Win32::System::Threading::{
 
 use super::spawn::Output;
 use super::spawner::Spawner;
-use crate::start::launch::Launch;
+use crate::os::Command;
 
 fn node() -> PathBuf {
     std::env::var_os("ELIFE_PM_TEST_NODE")
@@ -23,8 +23,8 @@ fn node() -> PathBuf {
         .into()
 }
 
-fn launch(program: PathBuf, args: &[&str], env: &[(&str, &str)], ipc: bool) -> Arc<Launch> {
-    Arc::new(Launch {
+fn launch(program: PathBuf, args: &[&str], env: &[(&str, &str)], ipc: bool) -> Command {
+    Command {
         program,
         args: args.iter().map(OsString::from).collect(),
         env_remove: vec![],
@@ -32,8 +32,17 @@ fn launch(program: PathBuf, args: &[&str], env: &[(&str, &str)], ipc: bool) -> A
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        cwd: cwd(),
         ipc,
-        run_as_node: false,
+        stdio: crate::os::Stdio::Log,
+    }
+}
+
+/// `command` started in `dir`.
+fn at(command: Command, dir: PathBuf) -> Arc<Command> {
+    Arc::new(Command {
+        cwd: dir,
+        ..command
     })
 }
 
@@ -81,7 +90,7 @@ fn cwd() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn output_exit_code_arguments_and_environment() {
     let s = spawner()
-        .spawn(
+        .spawn(at(
             launch(
                 node(),
                 &[
@@ -96,7 +105,7 @@ async fn output_exit_code_arguments_and_environment() {
                 false,
             ),
             cwd(),
-        )
+        ), vec![])
         .await
         .unwrap();
     let (o, e) = (tokio::spawn(all(s.stdout)), tokio::spawn(all(s.stderr)));
@@ -119,7 +128,7 @@ async fn node_ipc_channel_both_ways_framed_as_libuv_frames_it() {
         ("NODE_CHANNEL_SERIALIZATION_MODE", "json"),
     ];
     let s = spawner()
-        .spawn(launch(node(), &["-e", code], &env, true), cwd())
+        .spawn(at(launch(node(), &["-e", code], &env, true), cwd()), vec![])
         .await
         .unwrap();
     let ch = s.channel.clone().unwrap();
@@ -185,7 +194,7 @@ async fn large_messages_in_order_and_a_control_message_never_waits_for_a_child_n
         ("NODE_CHANNEL_SERIALIZATION_MODE", "json"),
     ];
     let s = spawner()
-        .spawn(launch(node(), &["-e", code], &env, true), cwd())
+        .spawn(at(launch(node(), &["-e", code], &env, true), cwd()), vec![])
         .await
         .unwrap();
     let ch = s.channel.clone().unwrap();
@@ -231,7 +240,7 @@ async fn large_messages_in_order_and_a_control_message_never_waits_for_a_child_n
 async fn kill_tree_ends_the_job_with_the_grandchild_and_wait_is_cancel_safe() {
     let code = "const c=require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{stdio:'ignore'});console.log(c.pid);setInterval(()=>{},1000)";
     let s = spawner()
-        .spawn(launch(node(), &["-e", code], &[], false), cwd())
+        .spawn(at(launch(node(), &["-e", code], &[], false), cwd()), vec![])
         .await
         .unwrap();
     let pid = s.pid;
@@ -262,21 +271,27 @@ async fn terminate_is_sigterm_and_a_dropped_process_ends() {
     let sp = spawner();
     let s = sp
         .spawn(
-            launch(node(), &["-e", "setInterval(()=>{},1000)"], &[], false),
-            cwd(),
+            at(
+                launch(node(), &["-e", "setInterval(()=>{},1000)"], &[], false),
+                cwd(),
+            ),
+            vec![],
         )
         .await
         .unwrap();
     let mut p = s.process;
-    p.terminate();
+    p.terminate(crate::os::StopSignal::Term);
     let exit = tokio::time::timeout(Duration::from_secs(10), p.wait())
         .await
         .unwrap();
     assert_eq!((exit.code, exit.signal.as_deref()), (None, Some("SIGTERM")));
     let s = sp
         .spawn(
-            launch(node(), &["-e", "setInterval(()=>{},1000)"], &[], false),
-            cwd(),
+            at(
+                launch(node(), &["-e", "setInterval(()=>{},1000)"], &[], false),
+                cwd(),
+            ),
+            vec![],
         )
         .await
         .unwrap();
@@ -299,8 +314,11 @@ async fn batch_files_through_cmd_and_what_cannot_be_passed_is_refused() {
     let sp = spawner();
     let s = sp
         .spawn(
-            launch(bat.clone(), &["a b", "x&echo INJECTED", "(y)"], &[], false),
-            cwd(),
+            at(
+                launch(bat.clone(), &["a b", "x&echo INJECTED", "(y)"], &[], false),
+                cwd(),
+            ),
+            vec![],
         )
         .await
         .unwrap();
@@ -312,7 +330,7 @@ async fn batch_files_through_cmd_and_what_cannot_be_passed_is_refused() {
         r#"["a b"] ["x&echo INJECTED"] ["(y)"]"#
     );
     let e = sp
-        .spawn(launch(bat, &["%PATH%"], &[], false), cwd())
+        .spawn(at(launch(bat, &["%PATH%"], &[], false), cwd()), vec![])
         .await
         .err()
         .unwrap();
@@ -328,7 +346,10 @@ async fn batch_files_through_cmd_and_what_cannot_be_passed_is_refused() {
 async fn spawn_errors_name_the_program_or_the_directory() {
     let sp = spawner();
     let e = sp
-        .spawn(launch(r"C:\nope\none.exe".into(), &[], &[], false), cwd())
+        .spawn(
+            at(launch(r"C:\nope\none.exe".into(), &[], &[], false), cwd()),
+            vec![],
+        )
         .await
         .err()
         .unwrap();
@@ -337,7 +358,10 @@ async fn spawn_errors_name_the_program_or_the_directory() {
         "{e}"
     );
     let e = sp
-        .spawn(launch(node(), &[], &[], false), r"C:\no\such\dir".into())
+        .spawn(
+            at(launch(node(), &[], &[], false), r"C:\no\such\dir".into()),
+            vec![],
+        )
         .await
         .err()
         .unwrap();

@@ -1,0 +1,94 @@
+//! Events to JS, in order and in batches: the first event queued while no call is pending
+//! schedules one call of the threadsafe function at once (no added latency when the queue is
+//! short); every event queued before that call runs on the JS thread goes with it, as one
+//! array. A flood of events costs the main thread one call per batch, not one per event.
+//!
+//! The function is weak: it never keeps Node's event loop alive by itself (`keep_alive.rs`
+//! decides that). Each event is counted as delivered on the JS thread, in order, as its batch
+//! is taken, just before the listeners run.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use serde_json::Value;
+
+use crate::events::Event;
+use crate::supervisor::Supervisor;
+use crate::sync::lock;
+
+type Callback = ThreadsafeFunction<(), (), Vec<Value>, Status, false, true>;
+
+#[derive(Default)]
+struct Queue {
+    events: Vec<Value>,
+    /// A call of the function is pending: whatever is queued goes with it.
+    scheduled: bool,
+}
+
+static QUEUE: Mutex<Queue> = Mutex::new(Queue {
+    events: Vec::new(),
+    scheduled: false,
+});
+/// The owner's function; taken out when the owner's environment is torn down.
+static CALLBACK: RwLock<Option<Callback>> = RwLock::new(None);
+
+/// Builds the function that hands batches to `on_batch` (JS: `events.dispatch`), counting each
+/// event as delivered to `supervisor` first.
+pub(crate) fn install(
+    on_batch: Function<Vec<Value>, ()>,
+    supervisor: impl Fn() -> Option<Arc<Supervisor>> + Send + 'static,
+) -> Result<()> {
+    let callback: Callback = on_batch
+        .build_threadsafe_function::<()>()
+        .weak::<true>()
+        .callee_handled::<false>()
+        .build_callback(move |_| {
+            // On the JS thread, just before the listeners run.
+            let batch = {
+                let mut q = lock(&QUEUE);
+                q.scheduled = false;
+                std::mem::take(&mut q.events)
+            };
+            if let Some(sup) = supervisor() {
+                for e in &batch {
+                    let message = e.get("type").and_then(Value::as_str) == Some("message");
+                    sup.delivered(message);
+                }
+            }
+            Ok(batch)
+        })?;
+    *CALLBACK.write().unwrap_or_else(|e| e.into_inner()) = Some(callback);
+    Ok(())
+}
+
+/// Releases the function while the environment still exists (at its teardown).
+pub(crate) fn uninstall() {
+    CALLBACK.write().unwrap_or_else(|e| e.into_inner()).take();
+}
+
+/// Queues an event for JS; false when there is nobody to take it (JS is gone).
+pub(crate) fn emit(event: Event) -> bool {
+    let Ok(value) = serde_json::to_value(&event) else {
+        return false;
+    };
+    let Ok(callback) = CALLBACK.read() else {
+        return false;
+    };
+    let Some(callback) = callback.as_ref() else {
+        return false;
+    };
+    let mut q = lock(&QUEUE);
+    q.events.push(value);
+    if q.scheduled {
+        return true;
+    }
+    // Closing means JS is gone (the environment is tearing down): nothing to tell.
+    if callback.call((), ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok {
+        q.scheduled = true;
+        true
+    } else {
+        q.events.clear();
+        false
+    }
+}

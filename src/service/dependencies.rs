@@ -1,0 +1,181 @@
+//! Whether a service may spawn, by its `dependsOn` entries: each dependency is ready (it runs
+//! and is ready) or completed (it exited with code 0 and will not run again), as the entry
+//! asks; or it failed for good, and the dependent will never start. Pure: the facts come from
+//! the live services and the last ending of each name (`Context`).
+
+use crate::start::checks::{Dependency, RestartPolicy, When};
+
+/// What a live service of a dependency's name looks like now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Live {
+    pub(crate) name: String,
+    /// Running and ready for its dependents.
+    pub(crate) ready: bool,
+    pub(crate) restart: RestartPolicy,
+}
+
+/// How the last service of a name ended, while none of that name is live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Exited with code 0 and will not run again.
+    Completed,
+    /// Ended errored, for this reason.
+    Errored(String),
+    /// Stopped by the app.
+    Stopped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Go,
+    Wait,
+    /// The dependent will never start: why.
+    Fail(String),
+}
+
+/// The verdict for `deps`, given the live services and the last ending of each name.
+pub(crate) fn verdict(
+    deps: &[Dependency],
+    live: &[Live],
+    ending: impl Fn(&str) -> Option<Ending>,
+) -> Verdict {
+    let mut go = true;
+    for d in deps {
+        let mine: Vec<&Live> = live.iter().filter(|l| l.name == d.name).collect();
+        let v = if mine.is_empty() {
+            after(d, ending(&d.name))
+        } else {
+            while_live(d, &mine)
+        };
+        match v {
+            Verdict::Go => {}
+            Verdict::Wait => go = false,
+            fail => return fail,
+        }
+    }
+    if go {
+        Verdict::Go
+    } else {
+        Verdict::Wait
+    }
+}
+
+fn while_live(d: &Dependency, mine: &[&Live]) -> Verdict {
+    match d.when {
+        When::Ready if mine.iter().any(|l| l.ready) => Verdict::Go,
+        When::Ready => Verdict::Wait,
+        When::Completed if mine.iter().all(|l| l.restart == RestartPolicy::Always) => {
+            Verdict::Fail(format!(
+                "it waits for \"{}\" to complete (dependsOn when: 'completed'), but that \
+                 service restarts whenever it exits (restart: 'always'); give it restart: \
+                 'on-failure' or 'never'",
+                d.name
+            ))
+        }
+        When::Completed => Verdict::Wait,
+    }
+}
+
+/// No service of the name is live: what its last one did decides.
+fn after(d: &Dependency, ending: Option<Ending>) -> Verdict {
+    match (d.when, ending) {
+        (When::Completed, Some(Ending::Completed)) => Verdict::Go,
+        (_, Some(Ending::Errored(why))) => Verdict::Fail(format!(
+            "the service it depends on, \"{}\", failed: {why}",
+            d.name
+        )),
+        (When::Ready, Some(Ending::Completed)) => Verdict::Fail(format!(
+            "the service it depends on, \"{}\", completed (exited with code 0) and will not be \
+             ready again; wait for it with {{ name: \"{}\", when: 'completed' }}",
+            d.name, d.name
+        )),
+        // Not started yet, or stopped by the app: it may be started (again).
+        _ => Verdict::Wait,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dep(name: &str, when: When) -> Dependency {
+        Dependency {
+            name: name.into(),
+            when,
+        }
+    }
+
+    fn live(name: &str, ready: bool, restart: RestartPolicy) -> Live {
+        Live {
+            name: name.into(),
+            ready,
+            restart,
+        }
+    }
+
+    #[test]
+    fn ready_dependencies_are_waited_for_until_one_is_ready() {
+        let deps = [dep("db", When::Ready)];
+        let none = |_: &str| None;
+        assert_eq!(verdict(&deps, &[], none), Verdict::Wait);
+        let db = live("db", false, RestartPolicy::Always);
+        assert_eq!(
+            verdict(&deps, std::slice::from_ref(&db), none),
+            Verdict::Wait
+        );
+        let ready = live("db", true, RestartPolicy::Always);
+        assert_eq!(verdict(&deps, &[db, ready], none), Verdict::Go);
+        // Stopped by the app: it may be started again.
+        assert_eq!(
+            verdict(&deps, &[], |_| Some(Ending::Stopped)),
+            Verdict::Wait
+        );
+    }
+
+    #[test]
+    fn completed_dependencies_go_once_done_and_fail_when_they_cannot_complete() {
+        let deps = [dep("migrate", When::Completed)];
+        let running = live("migrate", true, RestartPolicy::Never);
+        assert_eq!(verdict(&deps, &[running], |_| None), Verdict::Wait);
+        assert_eq!(
+            verdict(&deps, &[], |_| Some(Ending::Completed)),
+            Verdict::Go
+        );
+        let always = live("migrate", true, RestartPolicy::Always);
+        match verdict(&deps, &[always], |_| None) {
+            Verdict::Fail(why) => assert!(why.contains("restart: 'always'"), "{why}"),
+            v => panic!("{v:?}"),
+        }
+        match verdict(&deps, &[], |_| {
+            Some(Ending::Errored("exited with code 3".into()))
+        }) {
+            Verdict::Fail(why) => assert!(why.contains("\"migrate\", failed: exited with code 3")),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn a_dependency_that_completed_cannot_be_waited_for_as_ready() {
+        match verdict(&[dep("task", When::Ready)], &[], |_| {
+            Some(Ending::Completed)
+        }) {
+            Verdict::Fail(why) => assert!(why.contains("when: 'completed'"), "{why}"),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn every_dependency_counts_and_the_first_failure_wins() {
+        let deps = [dep("db", When::Ready), dep("migrate", When::Completed)];
+        let db = live("db", true, RestartPolicy::Always);
+        assert_eq!(
+            verdict(&deps, std::slice::from_ref(&db), |_| None),
+            Verdict::Wait
+        );
+        assert_eq!(
+            verdict(&deps, &[db], |n| (n == "migrate")
+                .then_some(Ending::Completed)),
+            Verdict::Go
+        );
+    }
+}
