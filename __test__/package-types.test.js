@@ -5,7 +5,8 @@
 // setting allows. TypeScript is the repository's own (node_modules/typescript), not downloaded.
 //
 //   commonjs  node10 resolution, what `tsc --init` gave before TS 5.9: ignores "exports" and
-//             needs pm.d.ts next to pm.js
+//             needs pm.d.ts next to pm.js; with and without esModuleInterop (the default
+//             import works either way: the module is its own `default`)
 //   node16, nodenext   "exports" with the require and import conditions (.cts and .mts files)
 //   bundler   "exports" with the import condition (module preserve, and esnext)
 //
@@ -52,8 +53,17 @@ const COMMON = {
 
 /** Each setting: its compiler options, and the files (name -> content) it checks. */
 const SETTINGS = {
-  commonjs: {
+  'commonjs (esModuleInterop)': {
     options: { module: 'commonjs', esModuleInterop: true, allowJs: true, checkJs: true },
+    files: {
+      'require.ts': STYLES.require,
+      'default.ts': STYLES.default,
+      'namespace.ts': STYLES.namespace,
+      'check.js': null
+    }
+  },
+  'commonjs (no esModuleInterop)': {
+    options: { module: 'commonjs', allowJs: true, checkJs: true },
     files: {
       'require.ts': STYLES.require,
       'default.ts': STYLES.default,
@@ -128,6 +138,32 @@ for (const [setting, { options, files }] of Object.entries(SETTINGS)) {
     fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config, null, 2) + '\n')
     const r = run(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], dir)
     ok(r, `tsc ${JSON.stringify(options)}`)
+  })
+}
+
+// What tsc emits for each import style must also work at run time: `import pm from` compiled
+// without esModuleInterop reads `require('elife/pm').default`.
+const RUNTIME = {
+  'commonjs, no esModuleInterop': { module: 'commonjs' },
+  'commonjs, esModuleInterop': { module: 'commonjs', esModuleInterop: true }
+}
+for (const [setting, options] of Object.entries(RUNTIME)) {
+  test(`the compiled import styles load the API at run time (${setting})`, () => {
+    const dir = path.join(app, 'runtime-' + setting.replace(/\W+/g, '-'))
+    fs.mkdirSync(dir)
+    const names = []
+    for (const [style, importLine] of Object.entries(STYLES)) {
+      fs.writeFileSync(path.join(dir, `${style}.ts`), importLine +
+        `console.log(JSON.stringify({ style: '${style}', start: typeof pm.start, list: typeof pm.list, on: typeof pm.on }))\n`)
+      names.push(`${style}.ts`)
+    }
+    const config = { compilerOptions: { strict: true, target: 'es2019', types: [], outDir: 'out', ...options }, files: names }
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config, null, 2) + '\n')
+    ok(run(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], dir), `tsc ${JSON.stringify(options)}`)
+    for (const style of Object.keys(STYLES)) {
+      const out = ok(run(process.execPath, [path.join(dir, 'out', `${style}.js`)], dir), `node out/${style}.js`)
+      assert.deepEqual(JSON.parse(out), { style, start: 'function', list: 'function', on: 'function' })
+    }
   })
 }
 
