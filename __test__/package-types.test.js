@@ -1,5 +1,5 @@
 'use strict'
-// The types as a user gets them: `npm pack` this package, install the tarball into a fresh
+// The types as a user gets them: `npm run pack` this package, install the tarball into a fresh
 // directory (offline, nothing else installed), and type-check __test__/types/usage.ts with
 // `tsc --strict` under each TypeScript module setting an app may use, in each import style the
 // setting allows. TypeScript is the repository's own (node_modules/typescript), not downloaded.
@@ -18,6 +18,8 @@ const childProcess = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+
+const { pack } = require('../scripts/pack')
 
 const ROOT = path.join(__dirname, '..')
 const USAGE = fs.readFileSync(path.join(__dirname, 'types', 'usage.ts'), 'utf8')
@@ -109,9 +111,9 @@ before(() => {
   const version = require(require.resolve('typescript/package.json', { paths: [ROOT] })).version
   assert.match(version, /^5\./, `the repository's TypeScript is ${version}; this test is about TypeScript 5`)
 
-  const out = ok(run('npm', ['pack', '--json', '--pack-destination', tmp], ROOT), 'npm pack')
-  const info = JSON.parse(out.slice(out.indexOf('[')))[0]
-  const packed = info.files.map((f) => f.path)
+  // The tarball an app installs today (`npm run pack`, scripts/pack.js).
+  const info = pack({ out: tmp })
+  const packed = info.files
   for (const f of ['pm.js', 'pm.d.ts', 'index.js', 'index.d.ts']) {
     assert.ok(packed.includes(f), `the tarball has no ${f} (check "files" in package.json): ${packed.join(', ')}`)
   }
@@ -119,7 +121,7 @@ before(() => {
   fs.mkdirSync(app)
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'types-app', version: '1.0.0', private: true }) + '\n')
   ok(run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error',
-    path.join(tmp, info.filename)], app), 'npm install of the tarball')
+    info.tgz], app), 'npm install of the tarball')
   assert.ok(fs.existsSync(path.join(app, 'node_modules', 'elife', 'pm.d.ts')), 'elife/pm.d.ts is not installed')
 })
 

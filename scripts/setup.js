@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict'
-// What `npm test` and `npm run demo` need, done on first use and checked cheaply after, so that
-// both work first thing on a fresh clone:
+// What `npm test`, `npm run demo`, `npm run example` and `npm run pack` need, done on first use
+// and checked cheaply after, so that each works first thing on a fresh clone:
 //
 //   1. Node 20 or later (the tests use node:test; the demo's scripts need it too)
 //   2. the Debian packages Electron needs to run headless (scripts/install-system-deps.sh):
@@ -181,7 +181,8 @@ function setup (options) {
   return { electron: bin }
 }
 
-module.exports = { setup: setup, ADDON: ADDON }
+// npmPackages and addon are also run on their own by scripts/pack.js and `npm run example`.
+module.exports = { setup: setup, ADDON: ADDON, checkNode: checkNode, npmPackages: npmPackages, addon: addon }
 
 if (require.main === module) {
   var args = process.argv.slice(2)
