@@ -13,7 +13,9 @@
 //      official build fetched once into .cache/)
 //
 //   node scripts/setup.js [--no-build]       (scripts/test.sh builds the addon itself)
-//   require('./setup').setup({ build: true }) -> { electron }
+//   node scripts/setup.js --no-electron      (`npm run example`: plain Node needs neither the
+//                                            system packages nor Electron)
+//   require('./setup').setup({ build: true, electron: true }) -> { electron }
 //
 // Uses Node's own modules only: it runs before node_modules exists. Throws (or exits 1) with
 // what to do when something cannot be set up.
@@ -169,14 +171,18 @@ function electron () {
 
 function setup (options) {
   var build = !options || options.build !== false
+  var withElectron = !options || options.electron !== false
   var t0 = Date.now()
   checkNode()
   var done = []
-  done.push('system packages ' + systemPackages())
+  if (withElectron) done.push('system packages ' + systemPackages())
   done.push('npm packages ' + npmPackages())
   if (build) done.push('addon ' + addon())
-  var bin = electron()
-  done.push('Electron ' + bin)
+  var bin = null
+  if (withElectron) {
+    bin = electron()
+    done.push('Electron ' + bin)
+  }
   say(done.join('; ') + ' (' + ((Date.now() - t0) / 1000).toFixed(1) + ' s)')
   return { electron: bin }
 }
@@ -186,13 +192,13 @@ module.exports = { setup: setup, ADDON: ADDON, checkNode: checkNode, npmPackages
 
 if (require.main === module) {
   var args = process.argv.slice(2)
-  var unknown = args.filter(function (a) { return a !== '--no-build' })
+  var unknown = args.filter(function (a) { return a !== '--no-build' && a !== '--no-electron' })
   if (unknown.length) {
-    process.stderr.write('setup: unknown argument ' + JSON.stringify(unknown[0]) + ' (usage: node scripts/setup.js [--no-build])\n')
+    process.stderr.write('setup: unknown argument ' + JSON.stringify(unknown[0]) + ' (usage: node scripts/setup.js [--no-build] [--no-electron])\n')
     process.exit(1)
   }
   try {
-    setup({ build: args.indexOf('--no-build') === -1 })
+    setup({ build: args.indexOf('--no-build') === -1, electron: args.indexOf('--no-electron') === -1 })
   } catch (e) {
     process.stderr.write('setup: ' + (e && e.message ? e.message : e) + '\n')
     process.exit(1)
