@@ -1,4 +1,5 @@
-// Type definitions for elife/pm: `require('elife/pm')` / `import pm from 'elife/pm'`.
+// Type definitions for elife/pm: `require('elife/pm')` / `import pm from 'elife/pm'` (a default
+// export of the module itself, so that no esModuleInterop is needed) or named imports.
 // pm.d.ts re-exports this file for resolvers that ignore package.json "exports" (TypeScript's
 // `node10` resolution, what `module: commonjs` gives).
 
@@ -618,3 +619,10 @@ export function off<E extends keyof Events>(event: E, listener: (event: Events[E
  * main process is gone; once it settles, the service exits (code 1 if a handler failed).
  */
 export function onstopping(handler: () => void | Promise<void>): void
+
+/**
+ * The module itself, so that `import pm from 'elife/pm'` works without `esModuleInterop` (at
+ * run time `require('elife/pm').default` is the module).
+ */
+declare const pm: typeof import('./index')
+export default pm

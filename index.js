@@ -32,3 +32,9 @@ if (isService) {
 } else {
   module.exports = require('./lib/api')
 }
+
+// `import pm from 'elife/pm'` compiled by TypeScript without esModuleInterop (or by Babel)
+// reads `.default`: the module itself (not enumerable, so it does not show up as an API call).
+if (!Object.prototype.hasOwnProperty.call(module.exports, 'default')) {
+  Object.defineProperty(module.exports, 'default', { value: module.exports })
+}

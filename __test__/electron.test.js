@@ -19,6 +19,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { sleep, procState, describePid, isAlive } = require('./helpers')
+const { checkXvfbRun, endXvfbRun } = require('./xvfb-run')
 
 const { electronPath, ELECTRON_VERSION } = require('../scripts/electron-path')
 
@@ -138,14 +139,6 @@ function readEvents (out) {
 
 function tail (s, n = 40) {
   return String(s).trim().split('\n').slice(-n).join('\n')
-}
-
-function checkXvfbRun () {
-  const r = childProcess.spawnSync('xvfb-run', ['--help'], { stdio: 'ignore' })
-  if (r.error) {
-    throw new Error(`xvfb-run is required to run Electron's main process here (${r.error.message}); ` +
-      'install it (scripts/install-system-deps.sh, or apt-get install xvfb)')
-  }
 }
 
 // The package as it would be installed: package.json plus what its "files" field lists.
@@ -306,6 +299,8 @@ async function launch (scenario, onReady, attempt, options = {}) {
   const first = await Promise.race([exited, timedOut])
   clearTimeout(timer)
   if (first === 'timeout') {
+    // Through its command, so that xvfb-run stops its Xvfb; then the rest of the group.
+    await endXvfbRun(child)
     try { process.kill(-child.pid, 'SIGKILL') } catch (e) {}
     exit = await exited
     exit.timedOut = true
@@ -411,9 +406,10 @@ before(async () => {
 })
 
 after(async () => {
-  // Whatever a failed scenario left: its process group (xvfb-run, Xvfb, Electron), its services
-  // and their children.
+  // Whatever a failed scenario left: xvfb-run (through its command, so that it stops its Xvfb),
+  // the rest of its process group, its services and their children.
   for (const run of spawned) {
+    await endXvfbRun(run.child)
     try { process.kill(-run.child.pid, 'SIGKILL') } catch (e) {}
     for (const pid of [...run.pids, ...tokenHolders(run.token)]) {
       try { process.kill(pid, 'SIGKILL') } catch (e) {}

@@ -1,11 +1,12 @@
 'use strict'
-// The types as a user gets them: `npm pack` this package, install the tarball into a fresh
+// The types as a user gets them: `npm run pack` this package, install the tarball into a fresh
 // directory (offline, nothing else installed), and type-check __test__/types/usage.ts with
 // `tsc --strict` under each TypeScript module setting an app may use, in each import style the
 // setting allows. TypeScript is the repository's own (node_modules/typescript), not downloaded.
 //
 //   commonjs  node10 resolution, what `tsc --init` gave before TS 5.9: ignores "exports" and
-//             needs pm.d.ts next to pm.js
+//             needs pm.d.ts next to pm.js; with and without esModuleInterop (the default
+//             import works either way: the module is its own `default`)
 //   node16, nodenext   "exports" with the require and import conditions (.cts and .mts files)
 //   bundler   "exports" with the import condition (module preserve, and esnext)
 //
@@ -17,6 +18,8 @@ const childProcess = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+
+const { pack } = require('../scripts/pack')
 
 const ROOT = path.join(__dirname, '..')
 const USAGE = fs.readFileSync(path.join(__dirname, 'types', 'usage.ts'), 'utf8')
@@ -52,8 +55,17 @@ const COMMON = {
 
 /** Each setting: its compiler options, and the files (name -> content) it checks. */
 const SETTINGS = {
-  commonjs: {
+  'commonjs (esModuleInterop)': {
     options: { module: 'commonjs', esModuleInterop: true, allowJs: true, checkJs: true },
+    files: {
+      'require.ts': STYLES.require,
+      'default.ts': STYLES.default,
+      'namespace.ts': STYLES.namespace,
+      'check.js': null
+    }
+  },
+  'commonjs (no esModuleInterop)': {
+    options: { module: 'commonjs', allowJs: true, checkJs: true },
     files: {
       'require.ts': STYLES.require,
       'default.ts': STYLES.default,
@@ -99,9 +111,9 @@ before(() => {
   const version = require(require.resolve('typescript/package.json', { paths: [ROOT] })).version
   assert.match(version, /^5\./, `the repository's TypeScript is ${version}; this test is about TypeScript 5`)
 
-  const out = ok(run('npm', ['pack', '--json', '--pack-destination', tmp], ROOT), 'npm pack')
-  const info = JSON.parse(out.slice(out.indexOf('[')))[0]
-  const packed = info.files.map((f) => f.path)
+  // The tarball an app installs today (`npm run pack`, scripts/pack.js).
+  const info = pack({ out: tmp })
+  const packed = info.files
   for (const f of ['pm.js', 'pm.d.ts', 'index.js', 'index.d.ts']) {
     assert.ok(packed.includes(f), `the tarball has no ${f} (check "files" in package.json): ${packed.join(', ')}`)
   }
@@ -109,7 +121,7 @@ before(() => {
   fs.mkdirSync(app)
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'types-app', version: '1.0.0', private: true }) + '\n')
   ok(run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error',
-    path.join(tmp, info.filename)], app), 'npm install of the tarball')
+    info.tgz], app), 'npm install of the tarball')
   assert.ok(fs.existsSync(path.join(app, 'node_modules', 'elife', 'pm.d.ts')), 'elife/pm.d.ts is not installed')
 })
 
@@ -128,6 +140,32 @@ for (const [setting, { options, files }] of Object.entries(SETTINGS)) {
     fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config, null, 2) + '\n')
     const r = run(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], dir)
     ok(r, `tsc ${JSON.stringify(options)}`)
+  })
+}
+
+// What tsc emits for each import style must also work at run time: `import pm from` compiled
+// without esModuleInterop reads `require('elife/pm').default`.
+const RUNTIME = {
+  'commonjs, no esModuleInterop': { module: 'commonjs' },
+  'commonjs, esModuleInterop': { module: 'commonjs', esModuleInterop: true }
+}
+for (const [setting, options] of Object.entries(RUNTIME)) {
+  test(`the compiled import styles load the API at run time (${setting})`, () => {
+    const dir = path.join(app, 'runtime-' + setting.replace(/\W+/g, '-'))
+    fs.mkdirSync(dir)
+    const names = []
+    for (const [style, importLine] of Object.entries(STYLES)) {
+      fs.writeFileSync(path.join(dir, `${style}.ts`), importLine +
+        `console.log(JSON.stringify({ style: '${style}', start: typeof pm.start, list: typeof pm.list, on: typeof pm.on }))\n`)
+      names.push(`${style}.ts`)
+    }
+    const config = { compilerOptions: { strict: true, target: 'es2019', types: [], outDir: 'out', ...options }, files: names }
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config, null, 2) + '\n')
+    ok(run(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], dir), `tsc ${JSON.stringify(options)}`)
+    for (const style of Object.keys(STYLES)) {
+      const out = ok(run(process.execPath, [path.join(dir, 'out', `${style}.js`)], dir), `node out/${style}.js`)
+      assert.deepEqual(JSON.parse(out), { style, start: 'function', list: 'function', on: 'function' })
+    }
   })
 }
 

@@ -8,6 +8,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const pm = require('..')
 const { FIXTURES, tmpdir, sleep, waitFor, readLines, isAlive } = require('./helpers')
+const { readmeBlock } = require('./readme')
 
 const PY = path.join(FIXTURES, 'py')
 const SH = path.join(FIXTURES, 'sh')
@@ -54,6 +55,40 @@ test('the elife_pm helper: onstopping runs on stop; send reaches pm; no ELECTRON
   assert.ok(Date.now() - t0 < 3000)
   assert.strictEqual(read('helper.stopped'), String(info.pid))
   assert.deepStrictEqual([stopped.lastExit.code, stopped.lastExit.signal], [0, null], 'it exited by itself, not by a signal')
+})
+
+test("the README's Python example (services/worker.py) stays up, answers messages and stops cleanly on stop()", async () => {
+  // The block as the README has it, run as the README's main.js runs it.
+  const dir = path.join(out, 'readme-worker')
+  fs.mkdirSync(dir, { recursive: true })
+  const script = path.join(dir, 'worker.py')
+  fs.writeFileSync(script, readmeBlock('services/worker.py').code)
+  const state = path.join(dir, 'worker.json')
+  const events = []
+  const record = (type) => (e) => { if (e.name === 'worker') events.push({ type, ...e }) }
+  const listeners = ['start', 'exit', 'restart', 'message', 'error'].map((type) => [type, record(type)])
+  for (const [type, fn] of listeners) pm.on(type, fn)
+  const reply = (n) => waitFor(`answer ${n}`, () => events.find((e) => e.type === 'message' && e.message.received === n), 10000)
+    .catch((err) => { throw new Error(`${err.message}; events: ${JSON.stringify(events)}`) })
+  try {
+    const info = await pm.start({ name: 'worker', script, args: [state], waitReady: true, stopTimeout: 5000 })
+    // Two answers from the same process: the second one counts both messages.
+    assert.strictEqual(pm.send('worker', { reload: true }), 1)
+    assert.strictEqual((await reply(1)).pid, info.pid)
+    assert.strictEqual(pm.send('worker', { n: 2 }), 1)
+    assert.strictEqual((await reply(2)).pid, info.pid)
+    const [listed] = pm.list().filter((p) => p.name === 'worker')
+    assert.deepStrictEqual([listed.pid, listed.state, listed.restarts], [info.pid, 'running', 0])
+    const [stopped] = await pm.stop('worker')
+    assert.deepStrictEqual([stopped.lastExit.code, stopped.lastExit.signal], [0, null], 'it exited by itself after save()')
+    // Its onstopping handler (save) ran: the state file holds both messages.
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(state, 'utf8')), [{ reload: true }, { n: 2 }])
+    // One start, one exit (the one pm asked for): it never ended by itself, nothing restarted it.
+    assert.deepStrictEqual(events.filter((e) => e.type !== 'message').map((e) => [e.type, e.pid, e.requested]),
+      [['start', info.pid, undefined], ['exit', info.pid, true]])
+  } finally {
+    for (const [type, fn] of listeners) pm.off(type, fn)
+  }
 })
 
 test('an executable script runs directly, without the channel or ELECTRON_RUN_AS_NODE', async () => {

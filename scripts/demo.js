@@ -10,10 +10,10 @@
 //            --windows (the Windows build in Windows Electron 9.4.1 under Wine, see below)
 //
 // Steps: set up what is missing (scripts/setup.js: system packages, npm ci, the addon, Electron);
-// `npm pack` this package; install the tarball into a
-// staging copy of examples/demo (so a broken "files" list breaks the demo too); pack that into
-// <staging>/resources/app.asar with *.node and *.py unpacked; run Electron on the archive
-// (under `xvfb-run -a` when there is no DISPLAY); exit with Electron's code.
+// pack this package with the one addon it needs (scripts/pack.js, `npm run pack`); install the
+// tarball into a staging copy of examples/demo (so a broken "files" list breaks the demo too);
+// pack that into <staging>/resources/app.asar with *.node and *.py unpacked; run Electron on
+// the archive (under `xvfb-run -a` when there is no DISPLAY); exit with Electron's code.
 //
 // The staging directory is removed at the end (kept after a failed run, its path printed). A
 // smoke run's userData (the services' logs, pm's state) is kept in .cache/demo-runs/<run>/,
@@ -94,18 +94,11 @@ function run (cmd, args, options) {
 
 // ---- 1. the package, as published ------------------------------------------------------------
 
-function packPackage (dir) {
-  fs.mkdirSync(dir, { recursive: true })
-  const out = run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT })
-  let info
-  try {
-    info = JSON.parse(out.slice(out.indexOf('[')))[0]
-  } catch (e) {
-    throw new Error('npm pack printed no JSON: ' + out.slice(0, 500))
-  }
-  const tgz = path.join(dir, info.filename)
-  if (!fs.existsSync(tgz)) throw new Error(`npm pack reported ${info.filename} but ${tgz} does not exist`)
-  return { tgz, files: info.files.map((f) => f.path), size: info.size }
+// `npm run pack` (scripts/pack.js): the package's files with the one addon this app needs.
+function packPackage (dir, addon) {
+  const r = require('./pack').pack({ out: dir, addons: [addon], prepare: false })
+  if (!fs.existsSync(r.tgz)) throw new Error(`scripts/pack.js reported ${r.tgz} but it does not exist`)
+  return r
 }
 
 // ---- 2. the app, staged and packed ----------------------------------------------------------
@@ -283,7 +276,7 @@ async function main () {
   let userData = null
   let wineData = null
   try {
-    const pack = packPackage(path.join(staging, 'pack'))
+    const pack = packPackage(path.join(staging, 'pack'), opts.windows ? WIN_ADDON : ADDON)
     say(`packed ${path.basename(pack.tgz)} (${pack.files.length} files, ${Math.round(pack.size / 1024)} kB)`)
     const appDir = path.join(staging, 'app')
     stageApp(appDir, pack.tgz, opts.windows ? WIN_ADDON : ADDON)

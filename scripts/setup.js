@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict'
-// What `npm test` and `npm run demo` need, done on first use and checked cheaply after, so that
-// both work first thing on a fresh clone:
+// What `npm test`, `npm run demo`, `npm run example` and `npm run pack` need, done on first use
+// and checked cheaply after, so that each works first thing on a fresh clone:
 //
 //   1. Node 20 or later (the tests use node:test; the demo's scripts need it too)
 //   2. the Debian packages Electron needs to run headless (scripts/install-system-deps.sh):
@@ -13,7 +13,9 @@
 //      official build fetched once into .cache/)
 //
 //   node scripts/setup.js [--no-build]       (scripts/test.sh builds the addon itself)
-//   require('./setup').setup({ build: true }) -> { electron }
+//   node scripts/setup.js --no-electron      (`npm run example`: plain Node needs neither the
+//                                            system packages nor Electron)
+//   require('./setup').setup({ build: true, electron: true }) -> { electron }
 //
 // Uses Node's own modules only: it runs before node_modules exists. Throws (or exits 1) with
 // what to do when something cannot be set up.
@@ -169,29 +171,34 @@ function electron () {
 
 function setup (options) {
   var build = !options || options.build !== false
+  var withElectron = !options || options.electron !== false
   var t0 = Date.now()
   checkNode()
   var done = []
-  done.push('system packages ' + systemPackages())
+  if (withElectron) done.push('system packages ' + systemPackages())
   done.push('npm packages ' + npmPackages())
   if (build) done.push('addon ' + addon())
-  var bin = electron()
-  done.push('Electron ' + bin)
+  var bin = null
+  if (withElectron) {
+    bin = electron()
+    done.push('Electron ' + bin)
+  }
   say(done.join('; ') + ' (' + ((Date.now() - t0) / 1000).toFixed(1) + ' s)')
   return { electron: bin }
 }
 
-module.exports = { setup: setup, ADDON: ADDON }
+// npmPackages and addon are also run on their own by scripts/pack.js and `npm run example`.
+module.exports = { setup: setup, ADDON: ADDON, checkNode: checkNode, npmPackages: npmPackages, addon: addon }
 
 if (require.main === module) {
   var args = process.argv.slice(2)
-  var unknown = args.filter(function (a) { return a !== '--no-build' })
+  var unknown = args.filter(function (a) { return a !== '--no-build' && a !== '--no-electron' })
   if (unknown.length) {
-    process.stderr.write('setup: unknown argument ' + JSON.stringify(unknown[0]) + ' (usage: node scripts/setup.js [--no-build])\n')
+    process.stderr.write('setup: unknown argument ' + JSON.stringify(unknown[0]) + ' (usage: node scripts/setup.js [--no-build] [--no-electron])\n')
     process.exit(1)
   }
   try {
-    setup({ build: args.indexOf('--no-build') === -1 })
+    setup({ build: args.indexOf('--no-build') === -1, electron: args.indexOf('--no-electron') === -1 })
   } catch (e) {
     process.stderr.write('setup: ' + (e && e.message ? e.message : e) + '\n')
     process.exit(1)

@@ -9,10 +9,23 @@
 #      Electron), the TypeScript check of the packed package, the release matrix's cross builds
 #   4. Windows under Wine (scripts/windows/test.sh sets up what it needs), then clippy for the
 #      Windows and macOS targets
+#   5. at the end, pass or fail: no process of the run is left (scripts/run-mark.sh marks every
+#      process the run starts; what is still there after a grace is listed, ended, and fails it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
+
+source scripts/run-mark.sh
+run_mark_begin
+finish() {
+  local status=$?
+  trap - EXIT
+  set +e
+  run_mark_end "$status"
+  exit $?
+}
+trap finish EXIT
 
 step "set-up (scripts/setup.js)"
 node scripts/setup.js --no-build

@@ -4,15 +4,17 @@
 // this package in node_modules/elife, packed into resources/app.asar with the .node addon
 // unpacked. A service whose script is inside app.asar runs on Electron's own binary as Node and
 // reads its packed data file; on quit pm stops it politely (its onstopping runs) before Electron
-// exits; after a kill -9 of Electron's Wine process nothing pm started is left. Runs in Linux
-// node, driving Wine; fails (never skips) without Wine, the Windows runtimes or xvfb-run.
+// exits; after a kill -9 of Electron's Wine process nothing pm started is left, and xvfb-run
+// stops its Xvfb. Runs in Linux node, driving Wine; fails (never skips) without Wine, the
+// Windows runtimes or xvfb-run.
 
 const test = require('node:test')
 const assert = require('node:assert')
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawn, spawnSync } = require('node:child_process')
-const { tmpdir, waitFor } = require('../helpers')
+const { spawn } = require('node:child_process')
+const { tmpdir, waitFor, survivors } = require('../helpers')
+const { checkXvfbRun, xvfbOf, endXvfbRun } = require('../xvfb-run')
 const { ROOT, ELECTRON_EXE, ENV, requireWine, winPath, leftAfter, linuxPids } = require('./wine')
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'electron-app')
@@ -21,7 +23,7 @@ let resources
 
 test.before(async () => {
   requireWine()
-  assert.strictEqual(spawnSync('xvfb-run', ['--help'], { stdio: 'ignore' }).status, 0, 'xvfb-run is required')
+  checkXvfbRun()
   assert.ok(fs.existsSync(path.join(ROOT, ADDON)), `${ADDON} is missing: run npm run build:windows`)
   const tmp = tmpdir('winelectron')
   const src = path.join(tmp, 'app')
@@ -71,6 +73,13 @@ function runElectron (scenario, token) {
   return { child, out, exited, output }
 }
 
+/** `promise`'s value, or 'timeout' after `ms` (the timer does not outlive it). */
+function within (promise, ms) {
+  let timer
+  const timeout = new Promise((resolve) => { timer = setTimeout(resolve, ms, 'timeout') })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
 async function ready (run) {
   const event = await waitFor('the service ready', () => {
     const events = readEvents(run.out)
@@ -90,7 +99,7 @@ test('a service packed in app.asar runs on Electron, reads its packed file, and 
     assert.strictEqual(r.runAsNode, '1')
     assert.match(r.execPath, /electron\.exe$/i)
     assert.match(r.filename, /app\.asar\\services\\service\.js$/)
-    const res = await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 60000, 'timeout'))])
+    const res = await within(run.exited, 60000)
     assert.notStrictEqual(res, 'timeout', 'Electron did not quit\n' + run.output())
     const events = readEvents(run.out)
     assert.deepStrictEqual(events.find((e) => e.event === 'process-exit'), Object.assign({}, events.find((e) => e.event === 'process-exit'), { code: 0 }), run.output())
@@ -98,7 +107,7 @@ test('a service packed in app.asar runs on Electron, reads its packed file, and 
     assert.doesNotMatch(run.output(), /elife\/pm: state directory/, 'pm accepted its state directory under userData (in the profile)')
     assert.deepStrictEqual(leftAfter([r.pid, r.grandchildPid], 10000, path.join(run.out, 'after.out')), [])
   } finally {
-    run.child.kill('SIGKILL')
+    await endXvfbRun(run.child)
   }
 })
 
@@ -108,11 +117,18 @@ test('nothing pm started is left after Electron is killed outright (kill -9 of i
   try {
     const r = await ready(run)
     // Electron's main process: its command line has the token; its helpers (--type=...) do not.
-    const mains = linuxPids(`electron\\.exe .*--pm-test-token=${token}`)
+    // xvfb-run's own command line has it too: a SIGKILL to xvfb-run would leave its Xvfb behind.
+    const mains = linuxPids(`electron\\.exe .*--pm-test-token=${token}`).filter((p) => p !== run.child.pid)
     assert.ok(mains.length >= 1, 'found Electron among Linux processes')
+    const xvfb = xvfbOf(run.child.pid)
+    assert.ok(xvfb, 'found the Xvfb that xvfb-run started')
     for (const p of mains) process.kill(p, 'SIGKILL')
     assert.deepStrictEqual(leftAfter([r.pid, r.grandchildPid], 10000, path.join(run.out, 'after.out')), [])
+    // Its command gone, xvfb-run exits and stops its Xvfb.
+    const res = await within(run.exited, 30000)
+    assert.notStrictEqual(res, 'timeout', 'xvfb-run did not exit after Electron was killed\n' + run.output())
+    assert.deepStrictEqual(await survivors([xvfb], 10000), [], 'xvfb-run left its Xvfb running')
   } finally {
-    run.child.kill('SIGKILL')
+    await endXvfbRun(run.child)
   }
 })

@@ -1,6 +1,6 @@
 """elife_pm: the service side of elife/pm for Python services (standard library only).
 
-    from elife_pm import onstopping, on_message, ready, send
+    from elife_pm import onstopping, on_message, ready, run, send
 
     @onstopping
     def close():
@@ -11,14 +11,22 @@
         send({"got": message})  # a 'message' event there
 
     ready()                    # start({ waitReady: true }) resolves; dependents start
+    run()                      # serve until pm stops the service
 
-pm puts this package on the PYTHONPATH of every Python service it starts. A handler runs when
-pm asks the service to stop (over the same channel Node services use), when the main process
-is gone (the channel closes, or the kernel's death signal SIGTERM arrives), or on SIGTERM;
-once the handlers have run, the service exits
-(code 1 if one of them raised). Handlers run on pm's reader thread, or on the main thread for
-SIGTERM: hand work to your own loop with its thread-safe calls (e.g. loop.call_soon_threadsafe).
-on_message handlers run on the same reader thread.
+pm puts this package on the PYTHONPATH of every Python service it starts. Registering handlers
+does not keep a Python script alive (as with any callback API in Python): a script that ends,
+ends the service, and pm counts that as a crash and starts it again. A service whose work
+happens in its handlers ends with `run()`, which waits until pm asks the service to stop (or the
+main process is gone), runs the onstopping handlers on its own thread, and exits. A service
+with a loop of its own (a server's serve_forever, an asyncio loop) needs no run().
+
+An onstopping handler runs when pm asks the service to stop (over the same channel Node services
+use), when the main process is gone (the channel closes, or the kernel's death signal SIGTERM
+arrives), or on SIGTERM; once the handlers have run, the service exits (code 1 if one of them
+raised). They run on the thread waiting in run(), else on pm's reader thread, or on the main
+thread for SIGTERM. on_message handlers always run on pm's reader thread: hand work to your own
+loop with its thread-safe calls (e.g. loop.call_soon_threadsafe) or guard shared state with a
+lock.
 
 On Windows the same calls work over Node's channel there (`_winpipe`: the libuv-framed named
 pipe pm hands the service as fd 3); there is no SIGTERM, and the job object pm puts the service
@@ -36,7 +44,7 @@ import sys
 import threading
 import traceback
 
-__all__ = ["onstopping", "on_message", "ready", "send", "under_pm"]
+__all__ = ["onstopping", "on_message", "ready", "run", "send", "under_pm"]
 
 _CMD = "NODE_ELIFE_PM"
 _PARENT_ENV = "ELIFE_PM_PARENT"
@@ -49,6 +57,11 @@ _stopping = False
 _reading = False
 _ready_sent = False
 _message_handlers = []
+_runner = None  # the thread waiting in run(): it runs the stop when the reader ends
+_end = None  # how the reader ended: "asked" (pm asked to stop) or "closed" (pm is gone)
+_ended = threading.Event()
+# Windows cannot interrupt a wait without a timeout with Ctrl+C: wait in slices there.
+_WAIT_SLICE = 0.5 if _WINDOWS else None
 
 
 def _open_channel():
@@ -108,7 +121,8 @@ def ready():
 
 def on_message(handler):
     """Registers `handler(message)` for messages from the main process (pm.send); usable as a
-    decorator. Handlers run on pm's reader thread."""
+    decorator. Handlers run on pm's reader thread. A registered handler does not keep the
+    script alive: end a service that only answers messages with run()."""
     if not callable(handler):
         raise TypeError("elife_pm.on_message: expected a callable, got %r" % (handler,))
     with _lock:
@@ -118,7 +132,8 @@ def on_message(handler):
 
 
 def onstopping(handler):
-    """Registers `handler` (a callable with no arguments); usable as a decorator."""
+    """Registers `handler` (a callable with no arguments) to run when the service is asked to
+    stop or the main process is gone; usable as a decorator. See run() for where it runs."""
     if not callable(handler):
         raise TypeError("elife_pm.onstopping: expected a callable, got %r" % (handler,))
     global _listening
@@ -129,6 +144,27 @@ def onstopping(handler):
     if first:
         _listen()
     return handler
+
+
+def run():
+    """Serves until the service is stopped, then exits: blocks until pm asks the service to stop
+    or the main process is gone, runs the onstopping handlers on this thread, and exits the
+    process (code 1 if a handler raised). It never returns. Call it last in a service whose work
+    happens in its on_message and onstopping handlers. Outside pm there is nobody to ask: it
+    blocks until a signal ends the process (SIGTERM runs the onstopping handlers; Ctrl+C raises
+    KeyboardInterrupt as usual)."""
+    global _runner
+    with _lock:
+        if _runner is None:
+            _runner = threading.current_thread()
+    _start_reader()
+    while not _ended.wait(_WAIT_SLICE):
+        pass
+    _stop(orphaned=_end != "asked")
+    # Another thread (a SIGTERM handler, or the reader before run() was called) is stopping
+    # the service and exits the process once its handlers ran.
+    while True:
+        threading.Event().wait(_WAIT_SLICE)
 
 
 def _listen():
@@ -181,11 +217,16 @@ def _read():
                     _deliver(msg)
     except OSError:
         pass
-    # Asked to stop, or the channel closed because the main process is gone; only a service
-    # with onstopping handlers acts on it here (the others get SIGTERM).
+    # Asked to stop, or the channel closed because the main process is gone: a thread waiting
+    # in run() takes it from here; otherwise only a service with onstopping handlers acts on it
+    # here (the others get SIGTERM).
+    global _end
     with _lock:
         listening = _listening
-    if listening or asked:
+        runner = _runner
+        _end = "asked" if asked else "closed"
+    _ended.set()
+    if runner is None and (listening or asked):
         _stop(orphaned=not asked)
 
 

@@ -80,11 +80,12 @@ class FakeWinapi:
 
         def complete():
             n = len(buf) if self.max_write is None else min(self.max_write, len(buf))
+            # Told before the write counts: a read waiting for it may end the process at once.
+            if self.on_write:
+                self.on_write(buf[:n])
             with self._cond:
                 self.writes.append(buf[:n])
                 self._cond.notify_all()
-            if self.on_write:
-                self.on_write(buf[:n])
             return b"", n
 
         return FakeOverlapped(complete, self.pending), (ERROR_IO_PENDING if self.pending else 0)

@@ -135,7 +135,8 @@ class Pipe(unittest.TestCase):
 # The whole helper in a child Python that takes itself for Windows. It registers onstopping,
 # on_message, says ready and sends; `pm` (the fake pipe) sends an app message, a NODE_ internal
 # one and a transferred socket once on_message is registered, and the scenario's end (a stop, a
-# broken pipe, garbage) after the child's three writes.
+# broken pipe, garbage) after the child's three writes ("run": the child then waits in
+# elife_pm.run() and says so with a fourth write, after which the stop comes).
 # The child prints what it got; its writes go to a file.
 CHILD = textwrap.dedent("""
     import json, os, signal, struct, sys, threading
@@ -146,10 +147,11 @@ CHILD = textwrap.dedent("""
         return struct.pack("<4I", 1 if data else 0, 0, len(data), 0) + data
     stop = frame(b'{"cmd":"NODE_ELIFE_PM","type":"stop"}\\n')
     end = {"stop": stop, "launcher": stop, "notpipe": stop, "broken": fakewin.BROKEN,
-           "garbage": b'{"not":"framed"}\\n'}[scenario]
+           "garbage": b'{"not":"framed"}\\n', "run": stop}[scenario]
     first = frame(b'{"hello":') + frame(b'"win"}\\n{"cmd":"NODE_HANDLE_ACK"}\\n') \\
         + b"\\x03\\0\\0\\0" + bytes(12) + bytes(632)
-    reads = [(2, first[:10]), (2, first[10:]), (3, end)]  # once on_message is registered
+    # once on_message is registered; the end once the child has written all it writes
+    reads = [(2, first[:10]), (2, first[10:]), (4 if scenario == "run" else 3, end)]
     if scenario == "garbage":
         reads.append((3, fakewin.BROKEN))
     fake = fakewin.FakeWinapi(reads=reads, on_write=lambda b: out.write(b))
@@ -176,7 +178,8 @@ CHILD = textwrap.dedent("""
     @elife_pm.onstopping
     def bye():
         got.wait(10)
-        print("stopping", flush=True)
+        on_main = threading.current_thread() is threading.main_thread()
+        print("stopping" + (" on main" if on_main else ""), flush=True)
 
     # Windows: no SIGTERM handler (pm asks over the channel or ends the job object)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
@@ -188,6 +191,14 @@ CHILD = textwrap.dedent("""
 
     assert elife_pm.ready() and not elife_pm.ready()
     elife_pm.send({"x": [1, "\\u00e9"]})
+    if scenario == "run":
+        def probe():  # tells pm once the main thread waits in run()
+            while elife_pm._runner is None:
+                threading.Event().wait(0.01)
+            elife_pm.send({"running": True})
+        threading.Thread(target=probe, daemon=True).start()
+        elife_pm.run()
+        print("after run", flush=True)
     threading.Event().wait(20)
     print("not stopped", flush=True)
 """)
@@ -210,7 +221,7 @@ class Helper(unittest.TestCase):
                 data = f.read()
         return p, data
 
-    def check_writes(self, data):
+    def check_writes(self, data, extra=()):
         # Each message is one frame, in order.
         msgs = []
         while data:
@@ -222,7 +233,7 @@ class Helper(unittest.TestCase):
             data = data[HEADER_LEN + length:]
         self.assertEqual(msgs, [{"cmd": "NODE_ELIFE_PM", "type": "onstopping"},
                                 {"cmd": "NODE_ELIFE_PM", "type": "ready"},
-                                {"x": [1, "\u00e9"]}])
+                                {"x": [1, "\u00e9"]}] + list(extra))
 
     def test_pm_asks_the_service_to_stop(self):
         p, data = self.run_child("stop")
@@ -230,6 +241,12 @@ class Helper(unittest.TestCase):
         self.assertEqual(p.stdout, b'message {"hello": "win"}\nstopping\n')
         self.assertEqual(p.returncode, 0)
         self.check_writes(data)
+
+    def test_run_waits_and_runs_the_handlers_on_its_thread(self):
+        p, data = self.run_child("run")
+        self.assertEqual((p.stdout, p.stderr, p.returncode),
+                         (b'message {"hello": "win"}\nstopping on main\n', b"", 0))
+        self.check_writes(data, extra=[{"running": True}])
 
     def test_the_main_process_is_gone(self):
         p, data = self.run_child("broken")

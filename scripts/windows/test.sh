@@ -12,6 +12,8 @@
 #      polite stop on quit, nothing left after a kill (__test__/windows/electron.linux.js)
 #   7. the demo app in the Windows Electron (scripts/demo.js --windows --smoke, with a
 #      screenshot): its Node services work, nothing is left (__test__/windows/demo.linux.js)
+#   8. run on its own (not inside npm test, which checks at its end): no process of the run is
+#      left (scripts/run-mark.sh)
 # Fails, never skips, when Wine or the Windows runtimes are missing.
 #
 # Windows node.exe under Wine fails with EBADF when its stdout is a Unix pipe, so Wine's output
@@ -24,9 +26,19 @@ mkdir -p "$LOGS"
 
 step() { printf '\n== %s\n' "$*"; T_STEP=$EPOCHREALTIME; }
 took() { python3 -c "import sys; print('   (%.1f s)' % (float(sys.argv[2]) - float(sys.argv[1])))" "$T_STEP" "$EPOCHREALTIME"; }
+source "$REPO_ROOT/scripts/run-mark.sh"
+run_mark_begin
 # Processes left by a failed run keep wineserver (and the prefix) busy: end them, ours only.
-cleanup() { wineserver -k 2> /dev/null || true; }
-trap cleanup EXIT
+# Then (when this script began the run) nothing of the run may be left.
+finish() {
+  local status=$?
+  trap - EXIT
+  set +e
+  wineserver -k 2> /dev/null
+  run_mark_end "$status"
+  exit $?
+}
+trap finish EXIT
 
 step "windows/setup.sh"
 bash scripts/windows/setup.sh
