@@ -2,8 +2,9 @@
 // The main-process side of elife/pm: `require('elife/pm')` outside a service. A thin layer
 // over the Rust supervisor (lib/native.js) that adds what only JS can do: checking a script
 // with Electron's asar-aware `fs`, listeners (events.js), the keep-alive timer
-// (keep-alive.js), quit handling (quit.js), the state directory (state-dir.js) and the Python
-// helper's location (python-helper.js). Node 12 syntax only (Electron 9 loads this file).
+// (keep-alive.js), quit handling (quit.js), the state directory (state-dir.js), and where the
+// Python helper (python-helper.js) and the Node services' preload (run-as-node.js) are.
+// Node 12 syntax only (Electron 9 loads this file).
 
 const fs = require('fs')
 
@@ -14,6 +15,7 @@ const keepAlive = require('./keep-alive')
 const quit = require('./quit')
 const stateDir = require('./state-dir')
 const pythonHelper = require('./python-helper')
+const runAsNode = require('./run-as-node')
 
 native.init(process.execPath, process.versions.node, events.dispatch)
 
@@ -32,7 +34,7 @@ function beforeFirstStart () {
 
 function start (options) {
   beforeFirstStart()
-  const started = native.start(plainData('pm.start', options), readable, pythonHelper.helperDir)
+  const started = native.start(plainData('pm.start', options), readable, pythonHelper.helperDir, runAsNode.preloadPath)
   keepAlive.update()
   return keepAlive.afterSettled(started)
 }

@@ -150,13 +150,15 @@ pub fn init(
 /// Validates the options (throwing on bad input), spawns the service, and returns a promise
 /// of its info. `readable` is JS's `fs` check, which sees inside asar archives;
 /// `python_helper` gives the directory of pm's Python helper (called for Python services
-/// only: it may copy the helper out of an archive).
+/// only: it may copy the helper out of an archive); `node_preload` gives the preload of Node
+/// services on Electron's binary (called for those only, likewise).
 #[napi(catch_unwind)]
 pub fn start<'env>(
     env: &'env Env,
     options: Unknown<'env>,
     readable: Function<'env, String, bool>,
     python_helper: Function<'env, (), Option<String>>,
+    node_preload: Function<'env, (), Option<String>>,
 ) -> Result<Object<'env>> {
     let sup = supervisor(env)?;
     let value: Value = env.from_js_value(options).map_err(|e| {
@@ -171,9 +173,11 @@ pub fn start<'env>(
             .unwrap_or(false)
     };
     let helper = || python_helper.call(()).ok().flatten().map(PathBuf::from);
+    let preload = || node_preload.call(()).ok().flatten().map(PathBuf::from);
     let probe = OsProbe {
         readable_by_node: &readable_by_node,
         python_helper: &helper,
+        node_preload: &preload,
     };
     let prepared = start::prepare(&value, sup.host(), &probe).map_err(invalid)?;
     let started = sup
