@@ -17,7 +17,7 @@ const stateDir = require('./state-dir')
 const pythonHelper = require('./python-helper')
 const runAsNode = require('./run-as-node')
 
-native.init(process.execPath, process.versions.node, events.dispatch)
+native.init(process.execPath, process.versions.node, process.versions.electron || null, events.dispatch)
 
 function readable (p) {
   try {

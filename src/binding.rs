@@ -94,15 +94,21 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// Said once, at the first start of a Node service, when on macOS Node services run on the
+/// app's main executable because its bundle has no helper (`electron_helper.rs`).
+static NO_HELPER_NOTICE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 /// Sets up the supervisor for this environment if it is the first: the binary that runs Node
-/// services, its Node version, and the JS function that receives events. Throws the main-thread-only error in
-/// any other environment. A cleanup hook kills whatever still runs when the owner's
-/// environment is torn down.
+/// services (`process.execPath`; in Electron on macOS, the app bundle's helper), its Node
+/// version, Electron's version (`process.versions.electron`, none in plain Node), and the JS
+/// function that receives events. Throws the main-thread-only error in any other environment.
+/// A cleanup hook kills whatever still runs when the owner's environment is torn down.
 #[napi(catch_unwind)]
 pub fn init(
     env: Env,
     exec_path: String,
     node_version: String,
+    electron_version: Option<String>,
     on_event: Function<Value, ()>,
 ) -> Result<()> {
     let me = env_id(&env);
@@ -125,11 +131,21 @@ pub fn init(
             Ok(ctx.value)
         })?;
     *EVENTS.write().unwrap_or_else(|e| e.into_inner()) = Some(callback);
-    crate::start::electron_fuse::prefetch(Path::new(&exec_path));
+    let mut exec_path = PathBuf::from(exec_path);
+    if cfg!(target_os = "macos") && electron_version.is_some() {
+        let (binary, notice) = crate::start::electron_helper::node_binary(
+            &exec_path,
+            &crate::start::electron_helper::OsFiles,
+        );
+        exec_path = binary;
+        *NO_HELPER_NOTICE.lock().unwrap_or_else(|e| e.into_inner()) = notice;
+    }
+    // The fuse of the binary that will run Node services (on macOS, its framework's).
+    crate::start::electron_fuse::prefetch(&exec_path);
     // Created here, on the JS thread: the spawner thread inherits its normal priority.
     let sup = Supervisor::new(
         Host {
-            exec_path: PathBuf::from(exec_path),
+            exec_path,
             pid: std::process::id(),
             node_version: crate::start::launch::parse_node_version(&node_version),
         },
@@ -180,6 +196,15 @@ pub fn start<'env>(
         node_preload: &preload,
     };
     let prepared = start::prepare(&value, sup.host(), &probe).map_err(invalid)?;
+    if prepared.launch.run_as_node {
+        if let Some(notice) = NO_HELPER_NOTICE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            sup.warn(notice);
+        }
+    }
     let started = sup
         .start(Arc::new(prepared.spec), Arc::new(prepared.launch))
         .map_err(|e| Error::new(Status::InvalidArg, e))?;

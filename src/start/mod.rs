@@ -5,6 +5,7 @@
 
 pub(crate) mod asar;
 pub(crate) mod electron_fuse;
+pub(crate) mod electron_helper;
 pub mod launch;
 pub mod options;
 pub mod which;
