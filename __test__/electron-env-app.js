@@ -34,17 +34,23 @@ function layOut (dest, addon) {
   }
 }
 
-/** Packs `src` into `resources`/app.asar as apps ship it; returns the archive's path. */
-async function pack (src, resources, addon) {
+/**
+ * Packs `src` into `resources`/app.asar as apps ship it; returns the archive's path. With
+ * `unpackPreload`, pm's preload is unpacked too (as asarUnpack can do), so none is copied.
+ */
+async function pack (src, resources, addon, unpackPreload = false) {
   const asar = await import('@electron/asar')
   fs.mkdirSync(resources, { recursive: true })
   const archive = path.join(resources, 'app.asar')
-  await asar.createPackageWithOptions(src, archive, { unpack: UNPACK })
+  const unpack = unpackPreload ? UNPACK.replace('}', ',run-as-node-preload.js}') : UNPACK
+  await asar.createPackageWithOptions(src, archive, { unpack })
   const unpacked = archive + '.unpacked'
   assert.ok(fs.existsSync(path.join(unpacked, 'node_modules', 'elife', addon)), 'the addon is unpacked')
   assert.ok(fs.existsSync(path.join(unpacked, 'unpacked', 'env.mjs')), 'unpacked/ is unpacked')
   assert.ok(!fs.existsSync(path.join(unpacked, 'services')), 'services/ stays packed')
-  assert.ok(!fs.existsSync(path.join(unpacked, 'node_modules', 'elife', 'lib')), "elife's lib/ stays packed")
+  const preload = path.join(unpacked, 'node_modules', 'elife', 'lib', 'run-as-node-preload.js')
+  assert.equal(fs.existsSync(preload), unpackPreload, 'the preload is unpacked only when asked')
+  assert.ok(!fs.existsSync(path.join(unpacked, 'node_modules', 'elife', 'lib', 'api.js')), "elife's lib/ stays packed")
   return archive
 }
 

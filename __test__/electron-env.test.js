@@ -4,7 +4,8 @@
 // packed in the archive with args, an ES module from app.asar.unpacked) check that the variable
 // is gone for them and for a shell they start, while fork(), spawn/execFile/exec of
 // process.execPath and their *Sync forms still start Node; that process.argv, require.main,
-// __filename and import.meta.url are what the service expects. The fixture is
+// __filename and import.meta.url are what the service expects. pm's package is packed, so the
+// preload is copied out of the archive; a second app run has it unpacked instead. The fixture is
 // fixtures/electron-env, laid out by electron-env-app.js. Fails, never skips, without Electron or
 // xvfb-run. Run: node --test __test__/electron-env.test.js
 
@@ -34,6 +35,10 @@ before(async () => {
   layOut(appDir, ADDON)
   archive = await pack(appDir, path.join(tmp, 'resources'), ADDON)
 })
+
+function escape (s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
 
 // The environment the main process starts with: ours, minus what would change how it runs.
 function cleanEnv (extra) {
@@ -89,6 +94,15 @@ test(`in an Electron ${ELECTRON_VERSION} app (app.asar): services and what they 
   assert.ok(!fs.existsSync(reports.js.execArgv[1]), `${reports.js.execArgv[1]} was removed at exit`)
 })
 
+test(`in an Electron ${ELECTRON_VERSION} app whose asarUnpack has the preload: pm runs it from app.asar.unpacked`, { timeout: RUN_TIMEOUT + 30000 }, async () => {
+  const unpackedArchive = await pack(appDir, path.join(tmp, 'resources-unpacked-preload'), ADDON, true)
+  const out = path.join(tmp, 'out-electron-unpacked-preload')
+  const r = await runMain('electron', 'xvfb-run', ['-a', electron, '--no-sandbox', unpackedArchive], out)
+  assert.equal(r.code, 0, r.why)
+  const preload = path.join(unpackedArchive + '.unpacked', 'node_modules', 'elife', 'lib', 'run-as-node-preload.js')
+  checkRun(r.events, { electron: ELECTRON_VERSION, node: '12.14.1', preload: new RegExp('^' + escape(preload) + '$'), why: r.why })
+})
+
 test(`in plain Node ${process.versions.node}: the same, with the preload from the package`, { timeout: RUN_TIMEOUT + 30000 }, async () => {
   const out = path.join(tmp, 'out-node')
   const r = await runMain('node', process.execPath, [path.join(appDir, 'main.js')], out)
@@ -97,7 +111,7 @@ test(`in plain Node ${process.versions.node}: the same, with the preload from th
   const reports = checkRun(r.events, {
     electron: null,
     node: process.versions.node,
-    preload: new RegExp('^' + preload.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$'),
+    preload: new RegExp('^' + escape(preload) + '$'),
     why: r.why
   })
   assert.equal(reports.js.execPath, process.execPath)
