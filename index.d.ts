@@ -23,8 +23,19 @@ export interface StartOptions {
    * The file to run (required). Relative paths resolve against `cwd`. `.js`, `.cjs` and `.mjs`
    * run as Node services on the main process's own binary (`process.execPath`, with
    * `ELECTRON_RUN_AS_NODE=1`), so inside Electron they run on Electron's Node and can read
-   * files inside `app.asar`. The file must exist (checked with Electron's asar-aware `fs`).
-   * On a Node before 12.17 (Electron 9 and 10), `.mjs` scripts run with `--experimental-modules`.
+   * files inside `app.asar`; in Electron on macOS they run on the app bundle's helper
+   * (`<App> Helper.app`, no Dock icon per service) when there is one. The file must exist
+   * (checked with Electron's asar-aware `fs`). On a Node before 12.17 (Electron 9 and 10),
+   * `.mjs` scripts run with `--experimental-modules`.
+   *
+   * Such a service starts as `<execPath> --require <elife>/lib/run-as-node-preload.js <script>
+   * <args>`: the preload deletes `process.env.ELECTRON_RUN_AS_NODE` before the service's code
+   * runs, so what the service starts (a shell, `npm`, another Electron app) does not inherit
+   * it, and gives it back only to children that are Electron's binary again: `fork()`,
+   * `spawn`/`execFile` of `process.execPath`, a shell command that starts with it, and their
+   * `*Sync` forms, which run as Node as in any Node program. `process.argv`, `require.main` and
+   * `__filename` are as without pm (`process.execArgv` shows the `--require`). Python services,
+   * executables and services with `interpreter` never get the variable or the preload.
    */
   script: string
   /**

@@ -2,9 +2,9 @@
 // The main-process side of elife/pm: `require('elife/pm')` outside a service. A thin layer
 // over the Rust supervisor (lib/native.js) that adds what only JS can do: checking a script
 // with Electron's asar-aware `fs`, listeners (events.js), the keep-alive timer
-// (keep-alive.js), quit handling (quit.js), the state directory (state-dir.js), the Python
-// helper's location (python-helper.js), and errors with codes (errors.js). Node 12 syntax only
-// (Electron 9 loads this file).
+// (keep-alive.js), quit handling (quit.js), the state directory (state-dir.js), where the
+// Python helper (python-helper.js) and the Node services' preload (run-as-node.js) are, and
+// errors with codes (errors.js). Node 12 syntax only (Electron 9 loads this file).
 
 const fs = require('fs')
 
@@ -17,8 +17,9 @@ const stateDir = require('./state-dir')
 const pythonHelper = require('./python-helper')
 const errors = require('./errors')
 const stdioStreams = require('./stdio')
+const runAsNode = require('./run-as-node')
 
-native.init(process.execPath, process.versions.node, events.dispatch)
+native.init(process.execPath, process.versions.node, process.versions.electron || null, events.dispatch)
 
 function readable (p) {
   try {
@@ -66,7 +67,7 @@ function withRegExp (options) {
 
 function start (options) {
   beforeFirstStart()
-  const started = native.start(plainData('pm.start', withRegExp(options)), readable, pythonHelper.helperDir)
+  const started = native.start(plainData('pm.start', withRegExp(options)), readable, pythonHelper.helperDir, runAsNode.preloadPath)
   keepAlive.update()
   return settled(started)
 }

@@ -54,6 +54,7 @@ fn start(
     let probe = OsProbe {
         readable_by_node: &|p| p.is_file(),
         python_helper: &|| None,
+        node_preload: &|| None,
     };
     let prepared = prepare(&options, sup.host(), &probe).unwrap();
     sup.start(Arc::new(prepared.spec), Arc::new(prepared.launch))

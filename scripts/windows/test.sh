@@ -10,7 +10,9 @@
 #      (__test__/windows/orphans.linux.js, Linux node driving Wine)
 #   6. the Windows Electron 9.4.1 main process under xvfb-run: a service packed in app.asar, a
 #      polite stop on quit, nothing left after a kill (__test__/windows/electron.linux.js)
-#   7. the demo app in the Windows Electron (scripts/demo.js --windows --smoke, with a
+#   7. the Windows Electron app of fixtures/electron-env: Node services and what they start see
+#      ELECTRON_RUN_AS_NODE only where Node needs it (__test__/windows/electron-env.linux.js)
+#   8. the demo app in the Windows Electron (scripts/demo.js --windows --smoke, with a
 #      screenshot): its Node services work, nothing is left (__test__/windows/demo.linux.js)
 #   8. run on its own (not inside npm test, which checks at its end): no process of the run is
 #      left (scripts/run-mark.sh)
@@ -73,6 +75,10 @@ took
 
 step "Windows Electron $ELECTRON_WIN_VERSION main process under Wine and xvfb-run"
 node --test __test__/windows/electron.linux.js
+took
+
+step "Windows Electron $ELECTRON_WIN_VERSION: ELECTRON_RUN_AS_NODE only where Node needs it (issue 21)"
+node --test __test__/windows/electron-env.linux.js
 took
 
 step "the demo in Windows Electron $ELECTRON_WIN_VERSION: npm run demo -- --windows --smoke"

@@ -89,15 +89,22 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// Said once, at the first start of a Node service, when on macOS Node services run on the
+/// app's main executable because its bundle has no helper (`electron_helper.rs`).
+static NO_HELPER_NOTICE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 /// Sets up the supervisor for this environment if it is the first: the binary that runs Node
-/// services, its Node version, and the JS function that receives events (in batches). Throws
-/// the main-thread-only error in any other environment. A cleanup hook kills whatever still
-/// runs when the owner's environment is torn down.
+/// services (`process.execPath`; in Electron on macOS, the app bundle's helper), its Node
+/// version, Electron's version (`process.versions.electron`, none in plain Node), and the JS
+/// function that receives events (in batches). Throws the main-thread-only error in any other
+/// environment. A cleanup hook kills whatever still runs when the owner's environment is torn
+/// down.
 #[napi(catch_unwind)]
 pub(crate) fn init(
     env: Env,
     exec_path: String,
     node_version: String,
+    electron_version: Option<String>,
     on_events: Function<Vec<Value>, ()>,
 ) -> Result<(), &'static str> {
     let me = env_id(&env);
@@ -108,11 +115,21 @@ pub(crate) fn init(
         return Err(not_owner());
     }
     events::install(on_events, || SUPERVISOR.get().cloned()).map_err(internal)?;
-    crate::start::electron_fuse::prefetch(Path::new(&exec_path));
+    let mut exec_path = PathBuf::from(exec_path);
+    if cfg!(target_os = "macos") && electron_version.is_some() {
+        let (binary, notice) = crate::start::electron_helper::node_binary(
+            &exec_path,
+            &crate::start::electron_helper::OsFiles,
+        );
+        exec_path = binary;
+        *crate::sync::lock(&NO_HELPER_NOTICE) = notice;
+    }
+    // The fuse of the binary that will run Node services (on macOS, its framework's).
+    crate::start::electron_fuse::prefetch(&exec_path);
     // Created here, on the JS thread: the spawner thread inherits its normal priority.
     let sup = Supervisor::new(
         Host {
-            exec_path: PathBuf::from(exec_path),
+            exec_path,
             pid: std::process::id(),
             node_version: crate::start::launch::parse_node_version(&node_version),
         },
@@ -134,13 +151,15 @@ pub(crate) fn init(
 /// Validates the options (throwing on bad input), spawns the service, and returns a promise
 /// of its info. `readable` is JS's `fs` check, which sees inside asar archives;
 /// `python_helper` gives the directory of pm's Python helper (called for Python services
-/// only: it may copy the helper out of an archive).
+/// only: it may copy the helper out of an archive); `node_preload` gives the preload of Node
+/// services on Electron's binary (called for those only, likewise).
 #[napi(catch_unwind)]
 pub(crate) fn start<'env>(
     env: &'env Env,
     options: Unknown<'env>,
     readable: Function<'env, String, bool>,
     python_helper: Function<'env, (), Option<String>>,
+    node_preload: Function<'env, (), Option<String>>,
 ) -> Result<Object<'env>, &'static str> {
     let sup = supervisor(env)?;
     let value: Value = env.from_js_value(options).map_err(|e| {
@@ -155,11 +174,18 @@ pub(crate) fn start<'env>(
             .unwrap_or(false)
     };
     let helper = || python_helper.call(()).ok().flatten().map(PathBuf::from);
+    let preload = || node_preload.call(()).ok().flatten().map(PathBuf::from);
     let probe = OsProbe {
         readable_by_node: &readable_by_node,
         python_helper: &helper,
+        node_preload: &preload,
     };
     let prepared = start::prepare(&value, sup.host(), &probe).map_err(thrown)?;
+    if prepared.launch.run_as_node {
+        if let Some(notice) = crate::sync::lock(&NO_HELPER_NOTICE).take() {
+            sup.warn(notice);
+        }
+    }
     let started = sup
         .start(Arc::new(prepared.spec), Arc::new(prepared.launch))
         .map_err(thrown)?;

@@ -11,6 +11,9 @@
 //!
 //! One byte per fuse, in order: `'1'` enabled, `'0'` disabled, `'r'` removed. Fuse 0 is
 //! `RunAsNode`. Electron before 12 has no wire at all (9.4.1 runs as Node unconditionally).
+//! On macOS the wire is not in the executable but in the bundle's Electron Framework, which
+//! the main executable and its helpers share (`electron_helper::framework_binary`): the binary
+//! asked about is the one that runs the service (the helper), the file read is its framework.
 //! The search streams: the file is read in chunks and the sentinel may straddle two of them.
 //!
 //! Reading a 100+ MB binary takes a moment, so `prefetch` starts it on a thread of its own when
@@ -40,7 +43,7 @@ fn answer(binary: &Path) -> Answer {
     let (path, out) = (binary.to_path_buf(), cell.clone());
     // An unreadable binary answers "allowed": the spawn will say what is wrong with it.
     let compute = move || {
-        let allowed = run_as_node(&path).map_or(true, Fuse::allows_run_as_node);
+        let allowed = run_as_node(&wire_file(&path)).map_or(true, Fuse::allows_run_as_node);
         let _ = out.set(allowed);
     };
     let fallback = compute.clone();
@@ -52,6 +55,20 @@ fn answer(binary: &Path) -> Answer {
         fallback();
     }
     cell
+}
+
+/// The file that holds `binary`'s fuse wire: on macOS, the Electron Framework of the bundle
+/// the executable belongs to; elsewhere (or outside a bundle) the binary itself.
+fn wire_file(binary: &Path) -> PathBuf {
+    if cfg!(target_os = "macos") {
+        if let Some(framework) = crate::start::electron_helper::framework_binary(
+            binary,
+            &crate::start::electron_helper::OsFiles,
+        ) {
+            return framework;
+        }
+    }
+    binary.to_path_buf()
 }
 
 /// Starts reading `binary`'s fuse in the background.

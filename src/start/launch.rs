@@ -220,6 +220,14 @@ fn node_on_electron(
             .args
             .insert(0, OsString::from("--experimental-modules"));
     }
+    // Takes ELECTRON_RUN_AS_NODE away from what the service starts (but for Node children of
+    // its own); an option to Node, so process.argv stays as it was.
+    if let Some(preload) = probe.node_preload() {
+        draft.args.splice(
+            0..0,
+            [OsString::from("--require"), preload.into_os_string()],
+        );
+    }
     Ok(draft.finish(spec, host.exec_path.clone(), true, true))
 }
 
@@ -374,6 +382,57 @@ mod tests {
         assert_eq!(last(&l, "NODE_CHANNEL_SERIALIZATION_MODE"), Some("json"));
         assert_eq!(last(&l, PARENT_ENV), Some("42"));
         assert_eq!(last(&l, "A"), Some("b"));
+    }
+
+    #[test]
+    fn node_services_on_electrons_binary_and_only_they_get_the_preload_before_the_script() {
+        let preload = PathBuf::from("/pkg/lib/run-as-node-preload.js");
+        let plan_preloaded = |options: Value| {
+            let spec = parse_start(&options, Path::new("/app"), |_| false).unwrap();
+            let probe = FakeProbe {
+                vars: vec![("PATH".to_string(), "/usr/bin".to_string())],
+                cwd: PathBuf::from("/app"),
+                executables: ["/usr/bin/node", "/usr/bin/python3", "/app/run.sh"]
+                    .map(PathBuf::from)
+                    .to_vec(),
+                node_preload: Some(preload.clone()),
+                ..FakeProbe::default()
+            };
+            plan_with(&Flavor::Unix, &spec, &host(), &probe).unwrap()
+        };
+        let l = plan_preloaded(json!({"script": "svc.js", "args": ["--port", "1"]}));
+        assert_eq!(
+            l.command.args,
+            [
+                "--require".into(),
+                preload.clone().into_os_string(),
+                native("/app/svc.js"),
+                "--port".into(),
+                "1".into()
+            ]
+        );
+        let l = plan_preloaded(json!({"script": "svc.mjs"}));
+        assert_eq!(
+            l.command.args,
+            [
+                "--require".into(),
+                preload.clone().into_os_string(),
+                "--experimental-modules".into(),
+                native("/app/svc.mjs")
+            ]
+        );
+        for other in [
+            json!({"script": "svc.js", "interpreter": "node"}),
+            json!({"script": "s.py"}),
+            json!({"script": "run.sh"}),
+        ] {
+            let l = plan_preloaded(other.clone());
+            assert!(
+                !l.command.args.contains(&"--require".into()),
+                "{other}: {:?}",
+                l.command.args
+            );
+        }
     }
 
     #[test]

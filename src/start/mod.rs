@@ -6,6 +6,7 @@
 pub(crate) mod asar;
 pub mod checks;
 pub(crate) mod electron_fuse;
+pub(crate) mod electron_helper;
 pub(crate) mod fields;
 pub mod launch;
 pub mod options;
@@ -36,6 +37,10 @@ pub trait Probe {
     /// A real directory holding the `elife_pm` Python package, put on Python services'
     /// PYTHONPATH.
     fn python_helper(&self) -> Option<PathBuf>;
+    /// A file on the real file system that Node services on Electron's binary load before
+    /// their script (`lib/run-as-node-preload.js`: it takes `ELECTRON_RUN_AS_NODE` away from
+    /// what the service starts), or `None` to start them without it.
+    fn node_preload(&self) -> Option<PathBuf>;
     /// Whether `binary` (Electron's) runs as Node with `ELECTRON_RUN_AS_NODE=1`: false when its
     /// RunAsNode fuse is known to be off (`electron_fuse.rs`). Never blocks: a binary not read
     /// yet counts as allowed here, and the spawn checks again.
@@ -98,6 +103,7 @@ pub(crate) async fn check_before_spawn(launch: &Launch) -> Result<(), PmError> {
 pub struct OsProbe<'a> {
     pub readable_by_node: &'a dyn Fn(&Path) -> bool,
     pub python_helper: &'a dyn Fn() -> Option<PathBuf>,
+    pub node_preload: &'a dyn Fn() -> Option<PathBuf>,
 }
 
 impl Probe for OsProbe<'_> {
@@ -129,6 +135,10 @@ impl Probe for OsProbe<'_> {
         (self.python_helper)()
     }
 
+    fn node_preload(&self) -> Option<PathBuf> {
+        (self.node_preload)()
+    }
+
     fn runs_as_node(&self, binary: &Path) -> bool {
         crate::start::electron_fuse::known(binary) != Some(false)
     }
@@ -145,6 +155,7 @@ pub struct FakeProbe {
     pub dirs: Vec<PathBuf>,
     pub executables: Vec<PathBuf>,
     pub python_helper: Option<PathBuf>,
+    pub node_preload: Option<PathBuf>,
     /// Binaries whose RunAsNode fuse is off.
     pub fused: Vec<PathBuf>,
 }
@@ -174,6 +185,9 @@ impl Probe for FakeProbe {
     }
     fn python_helper(&self) -> Option<PathBuf> {
         self.python_helper.clone()
+    }
+    fn node_preload(&self) -> Option<PathBuf> {
+        self.node_preload.clone()
     }
     fn runs_as_node(&self, binary: &Path) -> bool {
         !self.fused.iter().any(|p| p == binary)
