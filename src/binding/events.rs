@@ -6,6 +6,10 @@
 //! The function is weak: it never keeps Node's event loop alive by itself (`keep_alive.rs`
 //! decides that). Each event is counted as delivered on the JS thread, in order, as its batch
 //! is taken, just before the listeners run.
+//!
+//! The settling of an API call's promise goes through the same queue (`after_events`): a
+//! `stop()` resolves after the `'exit'` and `'stop'` events of what it stopped have reached the
+//! listeners, as an app reading the events next to the promise expects.
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -19,15 +23,20 @@ use crate::sync::lock;
 
 type Callback = ThreadsafeFunction<(), (), Vec<Value>, Status, false, true>;
 
-#[derive(Default)]
+/// What waits for the JS thread: events, and promise settlements ordered after them.
+enum Item {
+    Event(Value),
+    Settle(Box<dyn FnOnce() + Send>),
+}
+
 struct Queue {
-    events: Vec<Value>,
+    items: Vec<Item>,
     /// A call of the function is pending: whatever is queued goes with it.
     scheduled: bool,
 }
 
 static QUEUE: Mutex<Queue> = Mutex::new(Queue {
-    events: Vec::new(),
+    items: Vec::new(),
     scheduled: false,
 });
 /// The owner's function; taken out when the owner's environment is torn down.
@@ -45,15 +54,25 @@ pub(crate) fn install(
         .callee_handled::<false>()
         .build_callback(move |_| {
             // On the JS thread, just before the listeners run.
-            let batch = {
+            let items = {
                 let mut q = lock(&QUEUE);
                 q.scheduled = false;
-                std::mem::take(&mut q.events)
+                std::mem::take(&mut q.items)
             };
-            if let Some(sup) = supervisor() {
-                for e in &batch {
-                    let message = e.get("type").and_then(Value::as_str) == Some("message");
-                    sup.delivered(message);
+            let sup = supervisor();
+            let mut batch = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Item::Event(e) => {
+                        if let Some(sup) = &sup {
+                            let message = e.get("type").and_then(Value::as_str) == Some("message");
+                            sup.delivered(message);
+                        }
+                        batch.push(e);
+                    }
+                    // Resolving schedules the promise's own callback, which runs after the
+                    // listeners of this batch.
+                    Item::Settle(settle) => settle(),
                 }
             }
             Ok(batch)
@@ -69,26 +88,39 @@ pub(crate) fn uninstall() {
 
 /// Queues an event for JS; false when there is nobody to take it (JS is gone).
 pub(crate) fn emit(event: Event) -> bool {
-    let Ok(value) = serde_json::to_value(&event) else {
-        return false;
-    };
+    match serde_json::to_value(&event) {
+        Ok(value) => queue(Item::Event(value)).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Runs `settle` on the JS thread once every event queued before it has been handed to JS (at
+/// once, when there is no JS to hand events to).
+pub(crate) fn after_events(settle: Box<dyn FnOnce() + Send>) {
+    if let Err(Item::Settle(settle)) = queue(Item::Settle(settle)) {
+        settle();
+    }
+}
+
+/// Queues `item` and makes sure a call is pending; gives it back when JS is gone.
+fn queue(item: Item) -> std::result::Result<(), Item> {
     let Ok(callback) = CALLBACK.read() else {
-        return false;
+        return Err(item);
     };
     let Some(callback) = callback.as_ref() else {
-        return false;
+        return Err(item);
     };
     let mut q = lock(&QUEUE);
-    q.events.push(value);
     if q.scheduled {
-        return true;
+        q.items.push(item);
+        return Ok(());
     }
     // Closing means JS is gone (the environment is tearing down): nothing to tell.
     if callback.call((), ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok {
         q.scheduled = true;
-        true
+        q.items.push(item);
+        Ok(())
     } else {
-        q.events.clear();
-        false
+        Err(item)
     }
 }

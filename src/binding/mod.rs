@@ -80,7 +80,11 @@ where
             )),
         };
         let value = settled(outcome);
-        deferred.resolve(Box::new(move |_| Ok(value)));
+        // After the events that came before the outcome: a stop() resolves after the 'exit'
+        // and 'stop' events of what it stopped.
+        events::after_events(Box::new(move || {
+            deferred.resolve(Box::new(move |_| Ok(value)));
+        }));
     });
     Ok(promise)
 }

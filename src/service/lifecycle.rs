@@ -372,9 +372,12 @@ impl Lifecycle {
         );
         self.info.error = Some(message.clone());
         self.stopping_for = Some(StopReason::NotReady(message.clone()));
-        // The caller hears of it once the process is gone (`exited`).
+        // A caller waiting for readiness (`waitReady`) hears of it by its rejection, once the
+        // process is gone (`exited`); otherwise the app hears of it as an 'error' event.
         let mut step = self.stop_it();
-        step.events.push(Event::Error { id, name, message });
+        if !(self.policy.wait_ready && self.unsettled) {
+            step.events.push(Event::Error { id, name, message });
+        }
         step
     }
 
@@ -398,8 +401,15 @@ impl Lifecycle {
         let message = format!("{} will not start: {message}", self.who());
         self.info.state = State::Errored;
         self.info.error = Some(message.clone());
+        let waiting = self.unsettled;
         let settle = self.settle(Err(PmError::new(ErrorKind::Dependency, message.clone())));
-        self.step(vec![Event::Error { id, name, message }], Next::Done, settle)
+        // A start() still waiting hears of it by its rejection.
+        let events = if waiting {
+            Vec::new()
+        } else {
+            vec![Event::Error { id, name, message }]
+        };
+        self.step(events, Next::Done, settle)
     }
 
     fn memory_exceeded(&mut self, bytes: u64, limit: u64) -> Step {
@@ -432,10 +442,12 @@ impl Lifecycle {
             message: message.clone(),
         };
         if self.unsettled {
-            // A first start that fails is the caller's error, not a crash to retry.
+            // A first start that fails is the caller's error, not a crash to retry: its
+            // rejection reports it (no 'error' event as well, which unheard would be a warning
+            // for an error the caller handled).
             self.info.state = State::Errored;
             let settle = self.settle(Err(PmError::new(ErrorKind::Spawn, message)));
-            return self.step(vec![error], Next::Done, settle);
+            return self.step(Vec::new(), Next::Done, settle);
         }
         let mut step = self.crashed(None, Duration::ZERO);
         step.events.insert(0, error);
@@ -765,7 +777,11 @@ mod tests {
         let s = m.on(Input::SpawnFailed {
             message: "nope".into(),
         });
-        assert_eq!((kinds(&s), s.next), (vec!["error"], Next::Done));
+        assert_eq!(
+            (kinds(&s), s.next),
+            (vec![], Next::Done),
+            "the rejection is the report"
+        );
         assert_eq!(s.settle, Some(Err(PmError::new(ErrorKind::Spawn, "nope"))));
         assert_eq!(m.info().state, State::Errored);
 
@@ -869,7 +885,10 @@ mod tests {
         });
         m.on(Input::Spawned { pid: 10 });
         let s = m.on(Input::ReadyTimedOut);
-        assert_eq!(kinds(&s), ["error"]);
+        assert!(
+            kinds(&s).is_empty(),
+            "the waiting caller's rejection is the report"
+        );
         assert_eq!(s.next, Next::Stop { grace: ms(200) });
         assert_eq!(s.settle, None, "the caller hears once the process is gone");
         let s = m.on(exit(0));
@@ -1005,7 +1024,11 @@ mod tests {
         let s = m.on(Input::DependencyFailed {
             message: "\"migrate\" exited with code 1".into(),
         });
-        assert_eq!((kinds(&s), s.next), (vec!["error"], Next::Done));
+        assert_eq!(
+            (kinds(&s), s.next),
+            (vec![], Next::Done),
+            "the rejection is the report"
+        );
         assert_eq!(m.info().state, State::Errored);
         match &s.settle {
             Some(Err(e)) => assert!(
