@@ -54,7 +54,8 @@ pub struct Prepared {
 }
 
 pub fn prepare(options: &Value, host: &Host, probe: &dyn Probe) -> Result<Prepared, PmError> {
-    let spec = options::parse_start(options, &probe.cwd(), |p| probe.exists(p))?;
+    let mut spec = options::parse_start(options, &probe.cwd(), |p| probe.exists(p))?;
+    spec.script = where_it_runs(&spec, probe)?;
     if !probe.readable_by_node(&spec.script) {
         return Err(PmError::option(format!(
             "pm.start: script {} does not exist",
@@ -69,6 +70,38 @@ pub fn prepare(options: &Value, host: &Host, probe: &dyn Probe) -> Result<Prepar
     }
     let launch = launch::plan(&spec, host, probe)?;
     Ok(Prepared { spec, launch })
+}
+
+/// The script a service runs: only Electron's own Node reads inside an asar archive, so
+/// anything else runs the unpacked copy (`app.asar.unpacked`), which must exist; an error says
+/// which of the two is missing.
+fn where_it_runs(spec: &StartSpec, probe: &dyn Probe) -> Result<PathBuf, PmError> {
+    let script = &spec.script;
+    if spec.kind == options::ScriptKind::Node && spec.interpreter.is_none() {
+        return Ok(script.clone());
+    }
+    let Some(unpacked) = asar::unpacked(script) else {
+        return Ok(script.clone());
+    };
+    if probe.exists(&unpacked) {
+        return Ok(unpacked);
+    }
+    if !probe.readable_by_node(script) {
+        return Err(PmError::option(format!(
+            "pm.start: script {} does not exist, in the archive or unpacked at {}",
+            script.display(),
+            unpacked.display()
+        )));
+    }
+    Err(PmError::option(format!(
+        "pm.start: {} is inside an asar archive, where only Electron's own Node can read it; \
+         unpack it so that it exists at {} (electron-builder: \"asarUnpack\": [\"{}\"])",
+        script.display(),
+        unpacked.display(),
+        asar::split(script)
+            .map(|(_, inner)| asar::unpack_pattern(&inner))
+            .unwrap_or_default()
+    )))
 }
 
 /// What must hold before each spawn of `launch`: Electron's binary may run as Node only while
@@ -249,6 +282,57 @@ mod tests {
         assert_eq!(
             error(json!({"script": "/app/svc/a.js", "cwd": "nope"})),
             format!("pm.start: cwd {} is not a directory", shown("/app/nope"))
+        );
+    }
+
+    #[test]
+    fn scripts_other_than_node_run_from_app_asar_unpacked_and_a_missing_one_is_named() {
+        let packed = PathBuf::from("/r/app.asar/py/svc.py");
+        let unpacked = PathBuf::from("/r/app.asar.unpacked/py/svc.py");
+        let probe = |files: Vec<PathBuf>| FakeProbe {
+            cwd: PathBuf::from("/r"),
+            dirs: vec![PathBuf::from("/r")],
+            files,
+            executables: vec![
+                PathBuf::from("/usr/bin/python3"),
+                PathBuf::from("/usr/bin/node"),
+            ],
+            vars: vec![("PATH".into(), "/usr/bin".into())],
+            ..FakeProbe::default()
+        };
+        let run = |o: Value, files: Vec<PathBuf>| prepare(&o, &host(), &probe(files));
+        let p = run(
+            json!({"script": packed}),
+            vec![packed.clone(), unpacked.clone()],
+        )
+        .unwrap();
+        assert_eq!(p.spec.script, unpacked);
+        let js = PathBuf::from("/r/app.asar/svc.js");
+        let p = run(json!({"script": js}), vec![js.clone()]).unwrap();
+        assert_eq!(p.spec.script, js, "Electron's Node reads the archive");
+        let e = run(json!({"script": packed}), vec![packed.clone()])
+            .err()
+            .unwrap()
+            .message;
+        assert!(
+            e.contains("asarUnpack") && e.contains("py/svc.py") && e.contains("app.asar.unpacked"),
+            "{e}"
+        );
+        let e = run(json!({"script": packed}), vec![])
+            .err()
+            .unwrap()
+            .message;
+        assert!(
+            e.contains("does not exist, in the archive or unpacked at"),
+            "only what is missing is named: {e}"
+        );
+        let e = run(
+            json!({"script": js, "interpreter": "node"}),
+            vec![js.clone()],
+        );
+        assert!(
+            e.is_err(),
+            "a Node of the app's own cannot read the archive either"
         );
     }
 

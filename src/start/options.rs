@@ -177,7 +177,6 @@ pub fn parse_start(
     let given_cwd = normalize(&base_cwd.join(f.string("cwd")?.unwrap_or(".")));
     let script_path = normalize(&given_cwd.join(script));
     let kind = ScriptKind::of(&script_path);
-    let script_path = where_it_runs(script_path, &kind, interpreter.is_some(), &real)?;
     let log = f.string("log")?.map(|p| normalize(&base_cwd.join(p)));
     Ok(StartSpec {
         name: f.string("name")?.map(str::to_string),
@@ -213,34 +212,6 @@ pub fn parse_start(
         restart_policy: checks::restart_policy(&f)?,
         stdio: checks::stdio(&f)?,
     })
-}
-
-/// The script a service runs: only Electron's own Node reads inside an asar archive, so
-/// anything else runs the unpacked copy, which must exist.
-fn where_it_runs(
-    script: PathBuf,
-    kind: &ScriptKind,
-    interpreter: bool,
-    real: &impl Fn(&Path) -> bool,
-) -> Result<PathBuf, PmError> {
-    if *kind == ScriptKind::Node && !interpreter {
-        return Ok(script);
-    }
-    let Some(unpacked) = asar::unpacked(&script) else {
-        return Ok(script);
-    };
-    if real(&unpacked) {
-        return Ok(unpacked);
-    }
-    err(format!(
-        "{} is inside an asar archive, where only Electron's own Node can read it; unpack it so \
-         that it exists at {} (electron-builder: \"asarUnpack\": [\"{}\"])",
-        script.display(),
-        unpacked.display(),
-        asar::split(&script)
-            .map(|(_, inner)| asar::unpack_pattern(&inner))
-            .unwrap_or_default()
-    ))
 }
 
 fn args(f: &Fields) -> Result<Vec<String>, PmError> {
@@ -642,49 +613,6 @@ mod tests {
         assert_eq!(kind("a.sh"), ScriptKind::Executable);
         assert_eq!(kind("server"), ScriptKind::Executable);
         assert!(msg(json!({"script": "a.sh", "interpreter": 3})).contains("\"interpreter\""));
-    }
-
-    #[test]
-    fn scripts_other_than_node_run_from_app_asar_unpacked() {
-        let unpacked = Path::new("/r/app.asar.unpacked/py/svc.py");
-        let s = parse_start(
-            &json!({"script": "/r/app.asar/py/svc.py"}),
-            Path::new("/"),
-            |p| p == unpacked,
-        )
-        .unwrap();
-        assert_eq!(s.script, unpacked);
-        let node = parse_start(
-            &json!({"script": "/r/app.asar/svc.js"}),
-            Path::new("/"),
-            |_| false,
-        )
-        .unwrap();
-        assert_eq!(
-            node.script,
-            PathBuf::from("/r/app.asar/svc.js"),
-            "Electron's Node reads the archive"
-        );
-        let e = parse_start(
-            &json!({"script": "/r/app.asar/py/svc.py"}),
-            Path::new("/"),
-            |_| false,
-        )
-        .unwrap_err()
-        .message;
-        assert!(
-            e.contains("asarUnpack") && e.contains("py/svc.py") && e.contains("app.asar.unpacked"),
-            "{e}"
-        );
-        let e = parse_start(
-            &json!({"script": "/r/app.asar/s.js", "interpreter": "node"}),
-            Path::new("/"),
-            |_| false,
-        );
-        assert!(
-            e.is_err(),
-            "a Node of the app's own cannot read the archive either"
-        );
     }
 
     #[test]

@@ -185,12 +185,31 @@ fn widen_pipe(pipe: &impl AsRawFd) {
 #[cfg(target_os = "linux")]
 const PIPE_SIZE: libc::c_int = 1 << 20;
 
+/// The interpreter that the `#!` line of `program` names, when `program` exists and has one:
+/// an exec that fails with "not found" for an existing script means that one is missing.
+fn missing_interpreter(program: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(program).ok()?.read(&mut head).ok()?;
+    let line = head[..n].strip_prefix(b"#!")?;
+    let line = line.split(|&b| b == b'\n').next()?;
+    let line = String::from_utf8_lossy(line);
+    line.split_whitespace().next().map(str::to_string)
+}
+
 fn describe_spawn_error(e: io::Error, command: &Command) -> io::Error {
     let what = match e.kind() {
         io::ErrorKind::NotFound if !command.cwd.is_dir() => {
             format!("working directory {} does not exist", command.cwd.display())
         }
-        io::ErrorKind::NotFound => format!("{} was not found", command.program.display()),
+        io::ErrorKind::NotFound => match missing_interpreter(&command.program) {
+            // The program is there; the kernel could not find what its `#!` line names.
+            Some(interpreter) => format!(
+                "{}: its interpreter {interpreter} (from its #! line) was not found",
+                command.program.display()
+            ),
+            None => format!("{} was not found", command.program.display()),
+        },
         io::ErrorKind::PermissionDenied => {
             format!(
                 "{} is not executable (permission denied)",
@@ -200,4 +219,23 @@ fn describe_spawn_error(e: io::Error, command: &Command) -> io::Error {
         _ => format!("{}: {e}", command.program.display()),
     };
     io::Error::new(e.kind(), format!("could not start {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_missing_shebang_interpreter_is_named() {
+        let dir = std::env::temp_dir().join(format!("elife-pm-shebang-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let script = dir.join("badshebang");
+        std::fs::write(&script, "#!/no/such/interpreter -x\necho hi\n").unwrap();
+        assert_eq!(
+            super::missing_interpreter(&script).as_deref(),
+            Some("/no/such/interpreter")
+        );
+        std::fs::write(&script, "echo no shebang\n").unwrap();
+        assert_eq!(super::missing_interpreter(&script), None);
+        assert_eq!(super::missing_interpreter(&dir.join("none")), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
