@@ -4,7 +4,7 @@
 // process (bench/worker.js), one after another, and sends its figures back as JSON. Prints Markdown
 // tables and writes them to bench/out/results.md.
 //
-//   node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|1-6] [--peer NAME]
+//   node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|scale|1-8] [--peer NAME]
 //
 // --windows runs the Windows cases instead: the log flood and stopall() in the official Windows
 // node.exe under Wine, elife/pm beside Windows Node's own pipe() and kill-all (bench/lib/wine.js).
@@ -34,7 +34,7 @@ function parseArgs (argv) {
     else if (k === '--peer') a.peer = argv[++i]
     else if (k.startsWith('--peer=')) a.peer = k.slice(7)
     else if (k === '-h' || k === '--help') {
-      console.log('usage: node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|1-6] [--peer NAME]')
+      console.log('usage: node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|scale|1-8] [--peer NAME]')
       process.exit(0)
     } else {
       console.error('unknown argument ' + k)
@@ -68,6 +68,7 @@ const stopMedian = { key: 'tApi', note: (runs) => `API done ${runs.map((x) => x.
 const { peers: floodPeers } = require('./cases/flood')
 const { peers: restartPeers } = require('./cases/restart')
 const idle = require('./cases/idle')
+const scale = require('./cases/scale')
 const services = require('./cases/services')
 const serviceLabel = (p) => services.labels[p]
 const N = services.N
@@ -170,6 +171,21 @@ const CASES = [
       return [f(r.procMs), f(r.allNs / 1e6, 2), g(r.js), r.pm.threads ? g(r.pm) : '—', g(r.node)]
     },
     foot: `Measured after every service reported running and 10 s more (V8's memory reducer runs a GC about 8 s after the burst of starting them: Node's work, not pm's), over the window shown, from /proc/self/task/*: CPU time as the scheduler counts it (schedstat, ns) and wake-ups (voluntary context switches: each time the thread slept and was woken) of every thread of the main process, grouped as the JS thread, pm's own threads (\`elife-pm*\`) and Node's other threads; the whole process's utime+stime (/proc/self/stat, 10 ms ticks) is what \`top\` would charge. maxMemory is ${idle.MAX_MEMORY / 2 ** 20} MiB, far above what an idle service uses: every service is sampled once a second and none is restarted.`
+  },
+  {
+    id: 'scale',
+    num: 8,
+    title: (o) => `Case 8 — ${f(o.services)} services at once, each a tiny executable (sleep) with its own log file`,
+    peers: ['node', 'pm'],
+    label: (p) => scale.labels[p],
+    opts: (q) => ({ services: q ? 200 : 1000 }),
+    timeout: 180000,
+    repeats: (p, q) => q ? 1 : 3,
+    median: { key: 'tStop', note: (runs) => `stopall() API done ${runs.map((x) => x.tStop.toFixed(1)).join(' / ')} ms, start ${runs.map((x) => x.tStart.toFixed(0)).join(' / ')} ms (median by stopall shown)` },
+    header: ['Peer', 'Threads added', 'fds per service', 'RSS added per service (KiB)', 'Start all (ms)', 'stopall: API done (ms)', 'stopall: every pid gone (ms)'],
+    row: (r) => [f(r.threadsAdded), f(r.fdsPerService, 2), f(r.rssPerService / 1024, 1), f(r.tStart), f(r.tStop, 1), f(r.tGone, 1)],
+    summary: (res) => 'Summary: elife/pm / Node, RSS added per service = **' + ratio(res.pm, res.node, 'rssPerService') + '**; `stopall()` API done = **' + ratio(res.pm, res.node, 'tStop') + '**; every pid gone = **' + ratio(res.pm, res.node, 'tGone') + '**',
+    foot: 'Each peer in a fresh Node process (`--expose-gc`): threads (/proc/self/task), open fds (/proc/self/fd) and VmRSS read after loading nothing, then 1 s (and two GCs) after the last start, before stopping. Start: Node = every `spawn` event; elife/pm = every `start()` promise. stopall: Node = `kill()` each, every `exit` event (its log streams ended); elife/pm = `await stopall()`. Gone: every pid ESRCH. Median of 3 runs by stopall API done.'
   }
 ]
 
