@@ -48,7 +48,13 @@ test(`soak: ${SERVICES} services, a random killer and concurrent calls for ${SOA
   const r = await runSoak()
   t.diagnostic(JSON.stringify(r))
   t.diagnostic(`${r.startEvents} starts, ${r.kills} kills, ops ${JSON.stringify(r.ops)}, stopall ${r.stopallMs} ms, ` +
-    `fds ${r.fds.base} -> ${r.fds.end}, rss ${MiB(r.rss.base)} -> peak ${MiB(r.rss.peak)} -> ${MiB(r.rss.end)}`)
+    `fds ${r.fds.base} -> ${r.fds.end}, threads ${r.threads.base} -> ${r.threads.end}, ` +
+    `rss ${MiB(r.rss.base)} -> peak ${MiB(r.rss.peak)} -> ${MiB(r.rss.end)}, event loop p99 ${r.loopP99} ms, ` +
+    `violations ${r.violationCount}, leftovers ${r.leftover.length}, zombies ${r.zombies.length}`)
+  for (const s of r.samples) {
+    t.diagnostic(`  ${s.at}: rss ${MiB(s.rss)}, fds ${s.fds}, threads ${s.threads}, listed ${s.listed}, ` +
+      `event loop p99 ${s.loopP99} ms (JS thread ${s.jsRunMs} ms on a CPU, ${s.jsWaitMs} ms waiting for one; load ${s.load.toFixed(1)})`)
+  }
   assert.ok(r.startEvents >= SERVICES, 'the soak started its services')
   const slowest = Math.max.apply(null, [0].concat(r.stopallTimes))
   assert.ok(slowest <= 20000, `a stopall() made during the chaos took ${slowest} ms (registry then: ${JSON.stringify(r.slowStopalls)})`)
@@ -63,6 +69,8 @@ test(`soak: ${SERVICES} services, a random killer and concurrent calls for ${SOA
   assert.deepStrictEqual(r.leftover, [], 'processes left running')
   assert.deepStrictEqual(r.zombies, [], 'zombies left')
   assert.ok(r.fds.end <= r.fds.base + 4, `fds: ${r.fds.base} before, ${r.fds.end} after`)
+  const maxThreads = Math.max.apply(null, r.samples.map((s) => s.threads))
+  assert.ok(maxThreads <= r.threads.base + 16, `threads grew from ${r.threads.base} to ${maxThreads}`)
   assert.ok(r.rss.end <= r.rss.base + RSS_SLACK,
     `RSS ${MiB(r.rss.base)} before, ${MiB(r.rss.end)} after everything stopped (peak ${MiB(r.rss.peak)})`)
 })
