@@ -287,49 +287,43 @@ mod tests {
 
     #[test]
     fn scripts_other_than_node_run_from_app_asar_unpacked_and_a_missing_one_is_named() {
-        let packed = PathBuf::from("/r/app.asar/py/svc.py");
-        let unpacked = PathBuf::from("/r/app.asar.unpacked/py/svc.py");
+        // Paths as the host writes them (`\\r\\app.asar\\...` on Windows).
+        let host_path = |p: &str| options::normalize(Path::new(p));
+        let packed = host_path("/r/app.asar/py/svc.py");
+        let unpacked = host_path("/r/app.asar.unpacked/py/svc.py");
+        let js = host_path("/r/app.asar/svc.js");
+        let (python, node) = if cfg!(windows) {
+            ("C:/py/python.exe", "C:/node/node.exe")
+        } else {
+            ("/usr/bin/python3", "/usr/bin/node")
+        };
         let probe = |files: Vec<PathBuf>| FakeProbe {
-            cwd: PathBuf::from("/r"),
-            dirs: vec![PathBuf::from("/r")],
+            cwd: host_path("/r"),
+            dirs: vec![host_path("/r")],
             files,
-            executables: vec![
-                PathBuf::from("/usr/bin/python3"),
-                PathBuf::from("/usr/bin/node"),
-            ],
-            vars: vec![("PATH".into(), "/usr/bin".into())],
+            executables: vec![PathBuf::from(python), PathBuf::from(node)],
             ..FakeProbe::default()
         };
         let run = |o: Value, files: Vec<PathBuf>| prepare(&o, &host(), &probe(files));
-        let p = run(
-            json!({"script": packed}),
-            vec![packed.clone(), unpacked.clone()],
-        )
-        .unwrap();
+        let py = |script: &PathBuf| json!({"script": script, "interpreter": python});
+        let p = run(py(&packed), vec![packed.clone(), unpacked.clone()]).unwrap();
         assert_eq!(p.spec.script, unpacked);
-        let js = PathBuf::from("/r/app.asar/svc.js");
         let p = run(json!({"script": js}), vec![js.clone()]).unwrap();
         assert_eq!(p.spec.script, js, "Electron's Node reads the archive");
-        let e = run(json!({"script": packed}), vec![packed.clone()])
+        let e = run(py(&packed), vec![packed.clone()])
             .err()
             .unwrap()
             .message;
         assert!(
-            e.contains("asarUnpack") && e.contains("py/svc.py") && e.contains("app.asar.unpacked"),
+            e.contains("asarUnpack") && e.contains("svc.py") && e.contains("app.asar.unpacked"),
             "{e}"
         );
-        let e = run(json!({"script": packed}), vec![])
-            .err()
-            .unwrap()
-            .message;
+        let e = run(py(&packed), vec![]).err().unwrap().message;
         assert!(
             e.contains("does not exist, in the archive or unpacked at"),
             "only what is missing is named: {e}"
         );
-        let e = run(
-            json!({"script": js, "interpreter": "node"}),
-            vec![js.clone()],
-        );
+        let e = run(json!({"script": js, "interpreter": node}), vec![js.clone()]);
         assert!(
             e.is_err(),
             "a Node of the app's own cannot read the archive either"
