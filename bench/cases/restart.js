@@ -132,11 +132,15 @@ async function run (peerName, ctx) {
     if (c !== null) child.push(c)
   }
   const notes = []
-  if (ctx.own.length) notes.push(`pm's own timestamps (startedAt − lastExit.at): median ${u.median(ctx.own).toFixed(1)} ms`)
+  const sorted = (a) => a.slice().sort((x, y) => x - y)
+  const pct = (a, p) => sorted(a)[Math.min(a.length - 1, Math.ceil(p * a.length) - 1)]
+  if (ctx.own.length) notes.push(`pm's own timestamps (startedAt − lastExit.at): median ${u.median(ctx.own).toFixed(2)} ms, p90 ${pct(ctx.own, 0.9).toFixed(2)} ms`)
+  notes.push(`every exit → new process (ms, sorted): ${sorted(event).map((x) => x.toFixed(2)).join(' ')}`)
   return {
     delay: peer.delay,
     n: event.length,
     eventMedian: u.median(event),
+    eventP90: pct(event, 0.9),
     eventMin: Math.min(...event),
     eventMax: Math.max(...event),
     childMedian: u.median(child),
