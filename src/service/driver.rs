@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use crate::events::Event;
 use crate::service::context::Context;
 use crate::service::entry::Entry;
-use crate::service::instance::Running;
+use crate::service::instance::{Running, Strays};
 use crate::service::lifecycle::{Input, Lifecycle, Next, State, Step};
 use crate::service::probe;
 use crate::start::checks::ReadyWhen;
@@ -65,12 +65,16 @@ pub(crate) async fn run(entry: Arc<Entry>, ctx: Arc<Context>) {
         stop_rx: entry.stop.subscribe(),
         running: None,
         spawns: 0,
+        strays: None,
         entry,
         ctx,
     };
     let mut step = driver.begin().await;
     loop {
         driver.publish(&mut step);
+        if step.next != Next::Spawn {
+            driver.end_strays();
+        }
         let input = match step.next {
             Next::Done => return,
             Next::Spawn => driver.spawn().await,
@@ -90,6 +94,9 @@ struct Driver {
     running: Option<Running>,
     /// Processes spawned so far: each spawn's marker is its own.
     spawns: u64,
+    /// The marker of a process that exited on its own, whose strays are still to be ended
+    /// (once its restart is under way: `end_strays`).
+    strays: Option<String>,
 }
 
 impl Driver {
@@ -134,6 +141,7 @@ impl Driver {
             self.entry.id,
             self.spawns,
         );
+        let strays = self.strays.take();
         let (entry, ctx) = (&self.entry, &self.ctx);
         let cancel = stop_requested(&mut self.stop_rx);
         tokio::pin!(cancel);
@@ -150,7 +158,12 @@ impl Driver {
                 .await
                 .map_err(|e| Input::SpawnFailed { message: e.message })
         };
-        match spawned.await {
+        let spawned = spawned.await;
+        // The last process's strays once this spawn is done (see `finish`).
+        if let Some(marker) = strays {
+            drop(ctx.strays.end(marker));
+        }
+        match spawned {
             Ok(None) => Input::StopRequested,
             Ok(Some(mut proc)) => {
                 let pid = proc.pid;
@@ -224,7 +237,7 @@ impl Driver {
         match watched {
             Ok(exit) => {
                 let proc = self.running.take().expect("it ran");
-                let last_lines = self.finish(proc, false).await;
+                let last_lines = self.finish(proc, Strays::Later).await;
                 Input::Exited {
                     exit,
                     killed: false,
@@ -238,7 +251,7 @@ impl Driver {
     async fn stop(&mut self, grace: Duration) -> Input {
         let mut proc = self.running.take().expect("a process runs while stopped");
         let (exit, killed) = proc.stop(grace, self.entry.spec.stop_signal).await;
-        let last_lines = self.finish(proc, true).await;
+        let last_lines = self.finish(proc, Strays::Now).await;
         Input::Exited {
             exit,
             killed,
@@ -257,16 +270,23 @@ impl Driver {
         }
     }
 
-    /// After the process exited: what is left of its tree is killed (for a stop, `stopped`,
-    /// also what left its group, before the stop is over), its output written, its record
-    /// removed. Returns its last lines.
-    async fn finish(&self, proc: Running, stopped: bool) -> Vec<crate::events::TailLine> {
+    /// After the process exited: what is left of its tree is killed (for a stop, also what
+    /// left its group, before the stop is over), its output written, its record removed.
+    /// Returns its last lines.
+    async fn finish(&mut self, proc: Running, strays: Strays) -> Vec<crate::events::TailLine> {
         self.entry.detach_channel();
         let tail = proc.tail();
-        proc.finish(&self.ctx, stopped).await;
+        self.strays = proc.finish(&self.ctx, strays).await;
         self.entry.detach_killer();
         self.ctx.record.remove(self.entry.id);
         tail.last_lines()
+    }
+
+    /// Ends what the last process left behind outside its group, if that is still to do.
+    fn end_strays(&mut self) {
+        if let Some(marker) = self.strays.take() {
+            drop(self.ctx.strays.end(marker));
+        }
     }
 }
 

@@ -198,14 +198,20 @@ impl Running {
         }
     }
 
-    /// After the process exited: kills what is left of its group and what it started that
-    /// left the group, lets the output and the messages it sent before exiting drain (so they
-    /// arrive before its exit event), and waits until every line is written. With
-    /// `strays_gone`, also until whatever left the group has been sent SIGKILL (a stop); a
-    /// crash's restart does not wait for that (its new process carries another marker).
-    pub(crate) async fn finish(mut self, ctx: &Context, strays_gone: bool) {
+    /// After the process exited: kills what is left of its group, lets the output and the
+    /// messages it sent before exiting drain (so they arrive before its exit event), and waits
+    /// until every line is written. What it started that left the group is ended too: for a
+    /// stop (`Strays::Now`) before this returns; for an exit of its own, by the caller, once the
+    /// restart is under way (`Strays::Later` gives the marker back: the look through every
+    /// process's environment must not compete with the new spawn for a CPU, and the new
+    /// process carries another marker).
+    pub(crate) async fn finish(mut self, ctx: &Context, strays: Strays) -> Option<String> {
         self.killer().kill_tree();
-        let strays: oneshot::Receiver<Vec<u32>> = ctx.strays.end(self.marker.clone());
+        let marker = std::mem::take(&mut self.marker);
+        let (ended, later): (Option<oneshot::Receiver<Vec<u32>>>, _) = match strays {
+            Strays::Now => (Some(ctx.strays.end(marker)), None),
+            Strays::Later => (None, Some(marker)),
+        };
         // Pipes handed to the app and never taken close now.
         drop(self.piped.take());
         let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
@@ -217,10 +223,19 @@ impl Running {
         for w in &self.writers {
             w.flush().await;
         }
-        if strays_gone {
-            let _ = strays.await;
+        if let Some(ended) = ended {
+            let _ = ended.await;
         }
+        later
     }
+}
+
+/// When `Running::finish` ends what the process started that left its group.
+pub(crate) enum Strays {
+    /// Before it returns (a stop: nothing may be left when `stop()` resolves).
+    Now,
+    /// The caller does, with the marker it returns.
+    Later,
 }
 
 /// Who is on the other end of a channel.
