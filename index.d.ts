@@ -383,21 +383,30 @@ export interface ProcessInfo {
  * a `stop()` meanwhile stops the new one too: once both settle, nothing of that name runs.
  */
 export function start(options: StartOptions): Promise<ProcessInfo>
+declare global {
+  // Node's stream interfaces: @types/node's when the app has it (an Electron app does: electron's
+  // own typings bring it), empty otherwise, so that these typings depend on nothing.
+  namespace NodeJS {
+    interface ReadableStream {}
+    interface WritableStream {}
+  }
+}
+
 /** A piped service's stdin and stdout (`stdio: 'pipe'`), from {@link stdio}. */
 export interface StdioPair {
   /**
-   * The service's stdin, a Node Writable: `write()` returns false and `'drain'` comes as with
+   * The service's stdin, a Node `stream.Writable` (typed as `NodeJS.WritableStream`): `write()` returns false and `'drain'` comes as with
    * any stream (pm holds at most one chunk for a service that does not read). `end()` closes
    * it. Writing after the process exited is an error on this stream (`code: 'EPIPE'`), never
    * a throw or a crash.
    */
-  stdin: import('stream').Writable
+  stdin: NodeJS.WritableStream
   /**
-   * The service's stdout, a Node Readable: every byte in order, binary-safe, in chunks.
+   * The service's stdout, a Node `stream.Readable` (typed as `NodeJS.ReadableStream`): every byte in order, binary-safe, in chunks.
    * `'end'` comes once the process is gone and everything it wrote was read. An app that
    * stops reading slows the service through its own pipe.
    */
-  stdout: import('stream').Readable
+  stdout: NodeJS.ReadableStream
   /** The service's id, as in {@link ProcessInfo.id}. */
   id: number
   /** The process these belong to: each (re)start gets a new pair. */

@@ -36,6 +36,7 @@ fn supervisor(events: Arc<Mutex<Vec<Event>>>) -> (Arc<Supervisor>, tokio::runtim
             exec_path: node(),
             pid: std::process::id(),
             node_version: None,
+            reads_archives: false,
         },
         Arc::new(move |e| {
             events.lock().unwrap().push(e);

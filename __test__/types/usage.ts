@@ -4,7 +4,7 @@
 // `import pm from 'elife/pm'`, `import * as pm from 'elife/pm'`). Misuse must not compile: an expect-error line below that
 // compiles fails the check (so types that resolved to `any` fail too).
 import pm from 'elife/pm'
-import type { ProcessInfo, ExitEvent, LogLine } from 'elife/pm'
+import type { ProcessInfo, ExitEvent, LogLine, PmError, StdioPair } from 'elife/pm'
 
 // No @types/node: the package's types must not need them.
 declare function show(...values: unknown[]): void
@@ -54,6 +54,43 @@ export async function main(): Promise<void> {
   show(reached, told, all, metrics)
   // @ts-expect-error dependsOn is an array of names
   await pm.start({ script: 'a.js', dependsOn: 'db' })
+
+  // Programs nobody here wrote (issue 19), stdio pipes (20), desktop logs (22), error codes (23).
+  await pm.start({ script: '/usr/bin/redis-server', name: 'redis', readyWhen: { tcp: 6379 }, stopSignal: 'SIGTERM' })
+  await pm.start({ script: '/usr/bin/postgres', name: 'pg', readyWhen: { log: /ready to accept connections/ }, stopSignal: 'SIGINT', stopTimeout: 10_000 })
+  await pm.start({ script: 'migrate.js', name: 'migrate', restart: 'never' })
+  await pm.start({
+    script: 'api.js',
+    dependsOn: ['redis', { name: 'migrate', when: 'completed' }],
+    readyWhen: { http: 'http://127.0.0.1:8080/health', every: 200 },
+    healthCheck: { http: 'http://127.0.0.1:8080/health', every: 5000, timeout: 1000, failures: 2 },
+    restart: 'on-failure',
+    logCompress: true,
+  })
+  await pm.start({ script: 'mcp-server.js', name: 'mcp', stdio: 'pipe' })
+  const pair: StdioPair | null = pm.stdio('mcp')
+  if (pair) {
+    // Node's stream types, with @types/node (an Electron app has them through electron's own).
+    const streams: [NodeJS.WritableStream, NodeJS.ReadableStream] = [pair.stdin, pair.stdout]
+    show(streams, pair.pid, pair.id, pm.stdio({ id: pair.id }))
+  }
+  const lines: LogLine[] = await pm.logs('api', { lines: 50 })
+  pm.on('exit', (e) => show(e.completed, e.lastLines.map((l) => `${l.stream}: ${l.text}`)))
+  pm.on('restart', (e) => show(e.reason === 'unhealthy'))
+  const done = pm.list().filter((p) => p.completed && p.lastExit !== null && p.lastExit.lastLines.length >= 0)
+  await pm.start({ script: 'a.js' }).catch((e: PmError) => show(e.code === 'ERR_PM_SPAWN', e.message))
+  show(lines, done)
+  // @ts-expect-error restart is one of three words
+  await pm.start({ script: 'a.js', restart: 'sometimes' })
+  // @ts-expect-error stopSignal names a signal pm sends
+  await pm.start({ script: 'a.js', stopSignal: 'SIGKILL' })
+  // @ts-expect-error when is 'ready' or 'completed'
+  await pm.start({ script: 'a.js', dependsOn: [{ name: 'm', when: 'finished' }] })
+  // @ts-expect-error stdio is 'pipe' or left out
+  await pm.start({ script: 'a.js', stdio: 'inherit' })
+  // @ts-expect-error not an error code
+  const code: PmError['code'] = 'ERR_PM_NOPE'
+  show(code)
 
   // @ts-expect-error script is required
   await pm.start({ name: 'x' })

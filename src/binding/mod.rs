@@ -136,6 +136,7 @@ pub(crate) fn init(
             exec_path,
             pid: std::process::id(),
             node_version: crate::start::launch::parse_node_version(&node_version),
+            reads_archives: electron_version.is_some(),
         },
         Arc::new(events::emit),
         runtime::get().handle().clone(),

@@ -24,6 +24,8 @@ pub struct Host {
     /// The version of that Node (`process.versions.node`), when known: Node before 12.17 runs
     /// ES modules only with `--experimental-modules`.
     pub node_version: Option<(u32, u32)>,
+    /// Whether the main process's `fs` sees inside asar archives (it is Electron's).
+    pub reads_archives: bool,
 }
 
 impl Host {
@@ -302,6 +304,7 @@ mod tests {
             exec_path: PathBuf::from("/opt/electron/electron"),
             pid: 42,
             node_version: Some((12, 14)),
+            reads_archives: false,
         }
     }
 

@@ -55,7 +55,7 @@ pub struct Prepared {
 
 pub fn prepare(options: &Value, host: &Host, probe: &dyn Probe) -> Result<Prepared, PmError> {
     let mut spec = options::parse_start(options, &probe.cwd(), |p| probe.exists(p))?;
-    spec.script = where_it_runs(&spec, probe)?;
+    spec.script = where_it_runs(&spec, host, probe)?;
     if !probe.readable_by_node(&spec.script) {
         return Err(PmError::option(format!(
             "pm.start: script {} does not exist",
@@ -74,8 +74,9 @@ pub fn prepare(options: &Value, host: &Host, probe: &dyn Probe) -> Result<Prepar
 
 /// The script a service runs: only Electron's own Node reads inside an asar archive, so
 /// anything else runs the unpacked copy (`app.asar.unpacked`), which must exist; an error says
-/// which of the two is missing.
-fn where_it_runs(spec: &StartSpec, probe: &dyn Probe) -> Result<PathBuf, PmError> {
+/// which of the two is missing (in Electron, which sees inside the archive; a plain Node's
+/// `fs` cannot tell, and is told to unpack).
+fn where_it_runs(spec: &StartSpec, host: &Host, probe: &dyn Probe) -> Result<PathBuf, PmError> {
     let script = &spec.script;
     if spec.kind == options::ScriptKind::Node && spec.interpreter.is_none() {
         return Ok(script.clone());
@@ -86,7 +87,7 @@ fn where_it_runs(spec: &StartSpec, probe: &dyn Probe) -> Result<PathBuf, PmError
     if probe.exists(&unpacked) {
         return Ok(unpacked);
     }
-    if !probe.readable_by_node(script) {
+    if host.reads_archives && !probe.readable_by_node(script) {
         return Err(PmError::option(format!(
             "pm.start: script {} does not exist, in the archive or unpacked at {}",
             script.display(),
@@ -237,6 +238,7 @@ mod tests {
             exec_path: PathBuf::from("/opt/electron/electron"),
             pid: 42,
             node_version: None,
+            reads_archives: true,
         }
     }
 
