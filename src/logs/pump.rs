@@ -58,13 +58,19 @@ enum Read {
 }
 
 impl Pump {
-    /// Reads `pipe` to its end. The last line is kept even without a trailing newline.
-    pub(crate) async fn run(mut self, pipe: impl ReadPipe) {
+    /// Reads `pipe` to its end; once `gone` is set (the process and all that could write to
+    /// the pipe are gone, `os::PIPES_END_WITH_JOB`), to what it holds now. The last line is
+    /// kept even without a trailing newline.
+    pub(crate) async fn run(mut self, pipe: impl ReadPipe, mut gone: watch::Receiver<bool>) {
         let mut lines = LineSplitter::default();
         let mut tapped = Vec::new();
+        let mut draining = false;
         loop {
-            if pipe.readable().await.is_err() {
-                break;
+            if !draining {
+                tokio::select! {
+                    ready = pipe.readable() => if ready.is_err() { break },
+                    _ = is_set(&mut gone) => draining = true,
+                }
             }
             let read = SCRATCH.with(|scratch| {
                 let mut buf = scratch.borrow_mut();
@@ -84,6 +90,8 @@ impl Pump {
             });
             match read {
                 Read::Data(batches) => self.send(batches, &mut tapped).await,
+                // Drained: nothing more will come.
+                Read::Nothing if draining => break,
                 Read::Nothing => {}
                 Read::End => break,
             }
@@ -161,6 +169,13 @@ impl Pump {
                 self.writer.write(b).await;
             }
         }
+    }
+}
+
+/// Resolves once the flag is set; never if its sender is gone without setting it.
+async fn is_set(flag: &mut watch::Receiver<bool>) {
+    if flag.wait_for(|f| *f).await.is_err() {
+        std::future::pending().await
     }
 }
 

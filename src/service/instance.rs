@@ -52,6 +52,9 @@ pub(crate) struct Running {
     pumps: Vec<JoinHandle<()>>,
     listener: Option<JoinHandle<()>>,
     writers: Vec<Arc<Writer>>,
+    /// Set when the process and its whole tree are gone, where that means its pipes hold all
+    /// there will be (`os::PIPES_END_WITH_JOB`).
+    gone: watch::Sender<bool>,
 }
 
 impl Running {
@@ -94,6 +97,7 @@ impl Running {
             _ => None,
         };
 
+        let gone = watch::Sender::new(false);
         let (out, err) = log_writers(id, spec, ctx);
         let pump = |stream, writer: &Arc<Writer>| Pump {
             format: LineFormat::new(spec.log_format, &label, pid, stream),
@@ -109,7 +113,9 @@ impl Running {
             tail: tail.clone(),
             ready_line: ready_line.clone(),
         };
-        let mut pumps = vec![tokio::spawn(pump(Stream::Stderr, &err).run(spawned.stderr))];
+        let mut pumps = vec![tokio::spawn(
+            pump(Stream::Stderr, &err).run(spawned.stderr, gone.subscribe()),
+        )];
         let piped = match spawned.stdin {
             // stdio: 'pipe': stdout is the app's, not the log's.
             Some(stdin) => Some(Piped {
@@ -117,7 +123,9 @@ impl Running {
                 stdout: spawned.stdout,
             }),
             None => {
-                pumps.push(tokio::spawn(pump(Stream::Stdout, &out).run(spawned.stdout)));
+                pumps.push(tokio::spawn(
+                    pump(Stream::Stdout, &out).run(spawned.stdout, gone.subscribe()),
+                ));
                 None
             }
         };
@@ -131,7 +139,7 @@ impl Running {
                 handles_stop: handles_stop.clone(),
                 ready: ready_tx,
             };
-            tokio::spawn(read_messages(channel, from, ctx.clone()))
+            tokio::spawn(read_messages(channel, from, ctx.clone(), gone.subscribe()))
         });
 
         Ok(Some(Running {
@@ -146,6 +154,7 @@ impl Running {
             pumps,
             listener,
             writers: vec![out, err],
+            gone,
         }))
     }
 
@@ -207,6 +216,9 @@ impl Running {
     /// process carries another marker).
     pub(crate) async fn finish(mut self, ctx: &Context, strays: Strays) -> Option<String> {
         self.killer().kill_tree();
+        if crate::os::PIPES_END_WITH_JOB {
+            self.gone.send_replace(true);
+        }
         let marker = std::mem::take(&mut self.marker);
         let (ended, later): (Option<oneshot::Receiver<Vec<u32>>>, _) = match strays {
             Strays::Now => (Some(ctx.strays.end(marker)), None),
@@ -251,11 +263,33 @@ struct Sender {
 /// waits for a credit (`Context::message_credit`), so a service that floods `process.send`
 /// is read no faster than JS takes its messages: the excess waits in the socket buffer and
 /// then in the service, never in the main process.
-async fn read_messages(channel: Channel, from: Sender, ctx: Arc<Context>) {
+async fn read_messages(
+    channel: Channel,
+    from: Sender,
+    ctx: Arc<Context>,
+    mut gone: watch::Receiver<bool>,
+) {
     let mut decoder = Decoder::default();
     let mut buf = vec![0u8; 16 * 1024];
     let mut decoded = Vec::new();
-    while let Ok(n @ 1..) = channel.read(&mut buf).await {
+    let mut draining = false;
+    loop {
+        // Once the process's tree is gone (`os::PIPES_END_WITH_JOB`), what is in the channel is
+        // all there will be.
+        let read = if draining {
+            channel.read_now(&mut buf)
+        } else {
+            tokio::select! {
+                r = channel.read(&mut buf) => r,
+                _ = is_set(&mut gone) => {
+                    draining = true;
+                    channel.read_now(&mut buf)
+                }
+            }
+        };
+        let Ok(n @ 1..) = read else {
+            break;
+        };
         decoder.push(&buf[..n], |m| decoded.push(m));
         for m in decoded.drain(..) {
             match m {
@@ -274,6 +308,13 @@ async fn read_messages(channel: Channel, from: Sender, ctx: Arc<Context>) {
                 }
             }
         }
+    }
+}
+
+/// Resolves once the flag is set; never if its sender is gone without setting it.
+async fn is_set(flag: &mut watch::Receiver<bool>) {
+    if flag.wait_for(|f| *f).await.is_err() {
+        std::future::pending().await
     }
 }
 

@@ -201,6 +201,18 @@ impl Channel {
         })
     }
 
+    /// Reads what is there without waiting; `Ok(0)` when nothing is (or the child closed its
+    /// end).
+    pub(crate) fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.stream.try_read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => return other,
+            }
+        }
+    }
+
     /// Reads some bytes; `Ok(0)` once the child closed its end.
     pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {

@@ -209,29 +209,59 @@ impl Channel {
 
     /// Reads some payload bytes; Ok(0) once the child closed its end.
     pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut raw = [0u8; 8 * 1024];
         loop {
-            {
-                let mut rx = lock(&self.rx);
-                if rx.at < rx.pending.len() {
-                    let n = (rx.pending.len() - rx.at).min(buf.len());
-                    buf[..n].copy_from_slice(&rx.pending[rx.at..rx.at + n]);
-                    rx.at += n;
-                    if rx.at == rx.pending.len() {
-                        rx.pending.clear();
-                        rx.at = 0;
-                    }
-                    return Ok(n);
-                }
+            if let Some(n) = self.take_pending(buf) {
+                return Ok(n);
             }
             self.pipe.readable().await?;
-            let n = match self.pipe.try_read(&mut raw) {
-                Ok(0) => return Ok(0),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
-                Err(e) => return Err(e),
-            };
+            match self.read_frames()? {
+                Some(0) => return Ok(0),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Reads the payload that is there without waiting; Ok(0) when there is none (or the
+    /// child closed its end).
+    pub(crate) fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(n) = self.take_pending(buf) {
+                return Ok(n);
+            }
+            match self.read_frames()? {
+                Some(0) | None => return Ok(0),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Payload already deframed, if any.
+    fn take_pending(&self, buf: &mut [u8]) -> Option<usize> {
+        let mut rx = lock(&self.rx);
+        if rx.at >= rx.pending.len() {
+            return None;
+        }
+        let n = (rx.pending.len() - rx.at).min(buf.len());
+        buf[..n].copy_from_slice(&rx.pending[rx.at..rx.at + n]);
+        rx.at += n;
+        if rx.at == rx.pending.len() {
+            rx.pending.clear();
+            rx.at = 0;
+        }
+        Some(n)
+    }
+
+    /// One read of the pipe into the deframer: how many bytes it took (`Some(0)` at the end),
+    /// or `None` when nothing was there.
+    fn read_frames(&self) -> io::Result<Option<usize>> {
+        let mut raw = [0u8; 8 * 1024];
+        let n = match self.pipe.try_read(&mut raw) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Some(0)),
+            Err(e) => return Err(e),
+        };
+        if n > 0 {
             let mut rx = lock(&self.rx);
             let Rx {
                 deframer, pending, ..
@@ -240,5 +270,6 @@ impl Channel {
                 .push(&raw[..n], pending)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         }
+        Ok(Some(n))
     }
 }

@@ -6,11 +6,17 @@
 //! callback flips a `watch` channel that `wait` awaits, which makes `wait` cancel-safe.
 //! Spawner cancellation needs nothing more: a `Spawned` nobody takes is dropped, and with it
 //! the process and its job.
+//!
+//! Ending: `TerminateJobObject` runs on a thread of its own (`ender`), never on the runtime's
+//! workers: each call is a round trip to the kernel, which under Wine is a round trip to a
+//! wineserver busy with every process that ends at once (1-5 ms each when 20 services stopped
+//! together, which held up the pipes and exits of the others on the same workers).
 
 use std::ffi::c_void;
 use std::os::windows::io::{AsRawHandle, OwnedHandle};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::watch;
 use windows_sys::Win32::Foundation::{HANDLE, INVALID_HANDLE_VALUE, WAIT_TIMEOUT};
@@ -33,10 +39,25 @@ struct Shared {
     job: Job,
     /// How pm ended it, if it did (the first reason wins).
     ended_by: AtomicU8,
+    /// The job was terminated: every process in it is ended, and no process can join it any
+    /// more (its only member's children are born into it), so once is enough. Each call is a
+    /// round trip to the kernel (to wineserver under Wine, which is busy while many processes
+    /// end at once: a second one per stopped service cost milliseconds there).
+    terminated: AtomicBool,
 }
 
 impl Shared {
-    fn end(&self, why: u8) {
+    /// Ends the job (once), on the ender thread; at once if that thread cannot run.
+    fn end(self: &Arc<Self>, why: u8) {
+        if self.terminated.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Err(mpsc::SendError((shared, why))) = ender().send((self.clone(), why)) {
+            shared.terminate(why);
+        }
+    }
+
+    fn terminate(&self, why: u8) {
         // SAFETY: the process handle is open while `self` lives; a zero timeout only polls.
         let running =
             unsafe { WaitForSingleObject(self.process.as_raw_handle(), 0) } == WAIT_TIMEOUT;
@@ -47,6 +68,27 @@ impl Shared {
         }
         self.job.terminate();
     }
+}
+
+/// A job to end, and why.
+type Ending = (Arc<Shared>, u8);
+
+/// The ender thread's queue, started at the first ending.
+fn ender() -> mpsc::Sender<Ending> {
+    static ENDER: OnceLock<Mutex<mpsc::Sender<Ending>>> = OnceLock::new();
+    let tx = ENDER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Ending>();
+        // Without the thread, `end` ends the job itself (the send fails).
+        let _ = std::thread::Builder::new()
+            .name("elife-pm-ender".into())
+            .spawn(move || {
+                for (shared, why) in rx {
+                    shared.terminate(why);
+                }
+            });
+        Mutex::new(tx)
+    });
+    crate::sync::lock(tx).clone()
 }
 
 pub(crate) struct Process {
@@ -68,6 +110,7 @@ impl Process {
                 process,
                 job,
                 ended_by: AtomicU8::new(NOTHING),
+                terminated: AtomicBool::new(false),
             }),
             exited,
         })
