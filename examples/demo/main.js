@@ -539,7 +539,8 @@ function readPane () {
   if (failed || quitting) return
   readDom('(function () { var p = document.getElementById(\'logs-pane\'); return { open: !p.hidden, name: p.getAttribute(\'data-name\'), ' +
     'lines: Array.prototype.map.call(p.querySelectorAll(\'.line .text\'), function (e) { return e.textContent }) } })()').then(function (shown) {
-    const first = /^serving app\.asar\/services\/api\/data\.json on http:\/\/127\.0\.0\.1:\d+\/$/
+    // (On Windows the path has backslashes.)
+    const first = /^serving app\.asar[\\/]services[\\/]api[\\/]data\.json on http:\/\/127\.0\.0\.1:\d+\/$/
     if (shown.open && shown.name === 'api' && shown.lines.length > LAST_LINES && first.test(shown.lines[0])) {
       say('the logs pane of api, opened ' + ((pane.openedAt - startedAt) / 1000).toFixed(1) + ' s into the run, shows ' +
         shown.lines.length + ' lines from pm.logs(), the first: ' + shown.lines[0])
