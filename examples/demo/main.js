@@ -420,6 +420,7 @@ ipcMain.handle('pm:action', function (event, msg) {
 ipcMain.handle('pm:logs', function (event, msg) {
   const s = msg && byName[msg.name]
   if (!s) return Promise.resolve({ ok: false, error: 'unknown service' })
+  if (s.skip) return Promise.resolve({ ok: false, error: s.skip })
   return pm.logs(s.name, { lines: PANE_LINES }).then(function (lines) {
     return { ok: true, lines: lines, log: path.join(logsDir, s.name + '.log') }
   }, function (err) {

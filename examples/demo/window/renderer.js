@@ -191,6 +191,7 @@
     // A service the app leaves out on this OS has no buttons.
     c.restart.style.display = c.isStopped || s.state === 'skipped' ? 'none' : ''
     c.stop.style.display = s.state === 'skipped' ? 'none' : ''
+    c.logs.style.display = s.state === 'skipped' ? 'none' : ''
     c.stop.className = 'btn ' + (c.isStopped ? 'btn-start' : 'btn-stop')
     c.restart.disabled = Boolean(s.pending)
     c.stop.disabled = Boolean(s.pending)
