@@ -31,6 +31,8 @@ const LAST_LINES = 20
 const LAST_BYTES = 8192
 
 test.afterEach(() => pm.stopall())
+// The flood tests leave tens of MiB behind.
+test.after(() => fs.rmSync(out, { recursive: true, force: true }))
 
 // ---- helpers ------------------------------------------------------------------------------
 
