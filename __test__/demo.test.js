@@ -2,8 +2,10 @@
 // The demo end to end: `node scripts/demo.js --smoke --screenshot <tmp>/demo.png` packs this
 // package with npm pack, installs it into the demo app, packs that into app.asar and runs it on
 // a real Electron 9.4.1 (under xvfb-run without a DISPLAY) until every service has shown that
-// it works. Checks: exit 0, a real PNG of the window, nothing left running, and the services'
-// logs still where the demo said they are.
+// it works. Checks: exit 0, a real PNG of the window, nothing left running, the services'
+// logs still where the demo said they are, and what the window showed (read from its DOM by the
+// app): flaky's card with the last lines of its crash (the 'exit' event's lastLines), and api's
+// logs pane, opened late, filled from pm.logs() with api's first line.
 //
 // Needs Electron (scripts/electron-path.js finds or downloads it) and xvfb-run or a DISPLAY:
 // without them the demo, and so this test, fails; it never skips.
@@ -130,7 +132,13 @@ test('npm run demo -- --smoke: every service works, the window is saved as a PNG
 
   assert.equal(r.timedOut, false, why)
   assert.equal(r.code, 0, 'the demo should exit 0\n' + why)
-  assert.match(r.stdout, /^demo: every service works/m, why)
+  assert.match(r.stdout, /^demo: every service works .*flaky's card shows its crash's last lines/m, why)
+  // The crash's error line from lastLines, found in flaky's card; the logs pane's first line is
+  // api's first, printed long before the pane opened (the card keeps only the last three).
+  assert.match(r.stdout, /^demo: flaky crashed; its window card shows the last lines pm kept: Error: simulated crash after \d+ ms$/m, why)
+  const pane = /^demo: the logs pane of api, opened ([\d.]+) s into the run, shows (\d+) lines from pm\.logs\(\), the first: serving app\.asar\/services\/api\/data\.json on http:\/\/127\.0\.0\.1:(\d+)\/$/m.exec(r.stdout)
+  assert.ok(pane, 'the logs pane should fill from pm.logs()\n' + why)
+  assert.ok(Number(pane[2]) > 3, `the pane shows ${pane[2]} lines`)
   assert.match(r.stdout, /^demo: all services stopped/m, why)
 
   assert.ok(reported.staging, 'the demo should print its staging directory\n' + why)
@@ -147,6 +155,10 @@ test('npm run demo -- --smoke: every service works, the window is saved as a PNG
     const file = path.join(reported.logs, name + '.log')
     assert.ok(fs.existsSync(file) && fs.statSync(file).size > 0, `${file} should be kept, with lines in it`)
   }
+  // The pane's first line is the log's first line of api.
+  const apiFirst = fs.readFileSync(path.join(reported.logs, 'api.log'), 'utf8').split('\n')[0]
+  assert.ok(apiFirst.endsWith(` out: serving app.asar/services/api/data.json on http://127.0.0.1:${pane[3]}/`), apiFirst)
+  assert.match(fs.readFileSync(path.join(reported.logs, 'flaky.log'), 'utf8'), / err: Error: simulated crash after \d+ ms$/m)
 
   assert.ok(fs.existsSync(png), `no screenshot at ${png}\n` + why)
   const buf = fs.readFileSync(png)

@@ -62,7 +62,7 @@ const usable = (r) => r && r.ok && !r.skipped
 function ratio (a, b, key) {
   return usable(a) && usable(b) && b[key] > 0 ? (a[key] / b[key]).toFixed(2) + '×' : 'n/a'
 }
-const floodMedian = { key: 'wall', note: (runs) => `wall ${runs.map((x) => (x.wall / 1000).toFixed(2)).join(' / ')} s (median shown); lost/torn/out-of-order per run: ${runs.map((x) => `${x.lost}/${x.torn}/${x.outOfOrder}`).join(', ')}` }
+const floodMedian = { key: 'wall', note: (runs) => `wall ${runs.map((x) => (x.wall / 1000).toFixed(2)).join(' / ')} s (median shown); lost/torn/out-of-order per run: ${runs.map((x) => `${x.lost}/${x.torn}/${x.outOfOrder}`).join(', ')}${runs.some((x) => x.rotatedOut) ? `; rotated out per run: ${runs.map((x) => x.rotatedOut).join(', ')}` : ''}` }
 const stopMedian = { key: 'tApi', note: (runs) => `API done ${runs.map((x) => x.tApi.toFixed(1)).join(' / ')} ms, all gone ${runs.map((x) => x.tGone.toFixed(1)).join(' / ')} ms (median by API done shown)` }
 
 const { peers: floodPeers } = require('./cases/flood')
@@ -78,7 +78,7 @@ const CASES = [
     id: 'flood',
     num: 1,
     title: (o) => `Case 1 — log flood: 4 services × ${f(o.lines)} lines of 100 bytes into one shared log file`,
-    peers: ['idle', 'shell', 'node', 'pm2', 'pm', 'pm-rotate'],
+    peers: ['idle', 'shell', 'node', 'pm2', 'pm', 'pm-norotate', 'pm-rotate'],
     label: (p) => floodPeers[p].label,
     opts: (q) => ({ lines: q ? 25000 : 250000 }),
     timeout: 240000,
@@ -87,18 +87,19 @@ const CASES = [
     // (each in a fresh process) and the run with the median wall time is shown.
     repeats: (p, q) => q || p === 'idle' || p === 'pm2' ? 1 : 3,
     median: floodMedian,
-    header: ['Peer', 'Wall (s)', 'Lines/s', 'Lost', 'Torn', 'Out of order', 'Dup', 'Event loop p99 (ms)', 'Event loop max (ms)', 'Peak RSS (MiB)', 'CPU s: JS thread / whole main process / children', 'JS thread waiting for a CPU (ms)'],
+    header: ['Peer', 'Wall (s)', 'Lines/s', 'Lost', 'Rotated out (by design)', 'Torn', 'Out of order', 'Dup', 'Event loop p99 (ms)', 'Event loop max (ms)', 'Peak RSS (MiB)', 'CPU s: JS thread / whole main process / children', 'JS thread waiting for a CPU (ms)'],
     row: (r) => {
       const cpu = `${f(r.cpu.main / 1000, 2)} / ${f(r.cpu.proc / 1000, 2)} / ${f(r.cpu.children / 1000, 2)}`
       return r.idle
-        ? ['—', '—', '—', '—', '—', '—', f(r.loop.p99, 2), f(r.loop.max, 2), f(r.rss, 1), cpu, f(r.cpu.mainWait, 0)]
-        : [f(r.wall / 1000, 2), f(r.linesPerSec), f(r.lost), f(r.torn), f(r.outOfOrder), f(r.dup), f(r.loop.p99, 2), f(r.loop.max, 2), f(r.rss, 1), cpu, f(r.cpu.mainWait, 0)]
+        ? ['—', '—', '—', '—', '—', '—', '—', f(r.loop.p99, 2), f(r.loop.max, 2), f(r.rss, 1), cpu, f(r.cpu.mainWait, 0)]
+        : [f(r.wall / 1000, 2), f(r.linesPerSec), f(r.lost), r.rotatedOut ? f(r.rotatedOut) : '—', f(r.torn), f(r.outOfOrder), f(r.dup), f(r.loop.p99, 2), f(r.loop.max, 2), f(r.rss, 1), cpu, f(r.cpu.mainWait, 0)]
     },
-    foot: 'Wall: first start → every line on disk. Lines/s: lines found intact on disk / wall. Lost: sequence numbers never found; torn: lines that do not parse, fail their checksum or mix two services. Event loop: `monitorEventLoopDelay({ resolution: 1 })` of the main process during the run. CPU: the main JS thread alone (/proc schedstat), the whole main process with all its threads (`process.cpuUsage()`), and the generators once reaped (/proc stat cutime+cstime). JS thread waiting: time the main thread was runnable but had no CPU (/proc schedstat): event-loop delay that is CPU contention, not work. The rotation row loses lines by design: the flood writes about 140 MB and only the newest 60 MB (5 kept files of 10 MiB) remain; rotation is off by default.',
+    foot: 'Wall: first start → every line on disk. Lines/s: lines found intact on disk / wall. Lost: sequence numbers never found; torn: lines that do not parse, fail their checksum or mix two services. Event loop: `monitorEventLoopDelay({ resolution: 1 })` of the main process during the run. CPU: the main JS thread alone (/proc schedstat), the whole main process with all its threads (`process.cpuUsage()`), and the generators once reaped (/proc stat cutime+cstime). JS thread waiting: time the main thread was runnable but had no CPU (/proc schedstat): event-loop delay that is CPU contention, not work. Rotation (on by default since issue 22: 10 MiB files, 3 kept) deletes lines by design: the flood writes about 140 MB and only the newest 40 MiB (defaults) or 60 MiB (5 kept) remain. For those rows, lines missing before a service\'s first kept line are counted as rotated out, provided the files on disk are within the bound (a note says so); any other missing line is lost, and lines/s counts every line written intact, rotated out or not.',
     summary: (res) => {
       const w = (p) => res[p] && res[p].ok && !res[p].skipped ? res[p].wall : null
       const ratio = (a, b) => a && b ? (a / b).toFixed(2) + '×' : 'n/a'
-      const parts = [`elife/pm wall / shell redirect wall = **${ratio(w('pm'), w('shell'))}**`,
+      const parts = [`elife/pm (defaults, rotating) wall / shell redirect wall = **${ratio(w('pm'), w('shell'))}**`,
+        `elife/pm (no rotation) wall / shell redirect wall = **${ratio(w('pm-norotate'), w('shell'))}**`,
         `@elife/pm2 wall / elife/pm wall = **${ratio(w('pm2'), w('pm'))}**`]
       return 'Summary: ' + parts.join('; ')
     }

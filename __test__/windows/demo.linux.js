@@ -30,7 +30,10 @@ test('the demo runs in the Windows Electron: Node services work, Python is left 
   const output = fs.readFileSync(log, 'utf8').split('\n').filter((l) => !/^ALSA|^\s*$/.test(l)).join('\n')
   assert.strictEqual(code, 0, output)
   assert.match(output, /hello: not run on Windows: pm does not support Python services there yet/)
-  assert.match(output, /every service works .*: api answered with the packed data, flaky was restarted twice, chatty logged 200 lines/)
+  assert.match(output, /every service works .*: api answered with the packed data, flaky was restarted twice, chatty logged 200 lines, flaky's card shows its crash's last lines/)
+  // What the window showed: flaky's crash lines (lastLines), api's logs pane from pm.logs().
+  assert.match(output, /flaky crashed; its window card shows the last lines pm kept: Error: simulated crash after \d+ ms/)
+  assert.match(output, /the logs pane of api, opened [\d.]+ s into the run, shows \d+ lines from pm\.logs\(\), the first: serving app\.asar\\services\\api\\data\.json on http:\/\/127\.0\.0\.1:\d+\//)
   assert.match(output, /all services stopped; bye/)
   const image = fs.readFileSync(png)
   assert.strictEqual(image.subarray(1, 4).toString(), 'PNG')

@@ -7,6 +7,7 @@ const { check, logFiles } = require('../lib/check')
 const { LINE_BYTES } = require('../lib/payload')
 
 const SERVICES = 4
+const MiB = 1024 * 1024
 const GEN = path.join(u.FIXTURES, 'gen.js')
 const FINISH_TIMEOUT = 120000 // ms: how long pm2's log may take to reach its full size
 const STALL = 5000 // ms without growth, after every generator exited, that ends pm2's wait
@@ -16,8 +17,11 @@ const peers = {
   shell: { label: 'shell redirect `>> file` (the limit)', prefix: 'raw', run: runShell },
   node: { label: 'Node child.stdout.pipe(shared WriteStream)', prefix: 'raw', run: runNode },
   pm2: { label: '@elife/pm2 3.6.1', prefix: 'pm2', run: runPm2 },
-  pm: { label: 'elife/pm (defaults)', prefix: 'pm', run: (ctx) => runPm(ctx, {}) },
-  'pm-rotate': { label: 'elife/pm (logMaxSize 10 MiB, logKeep 5)', prefix: 'pm', run: (ctx) => runPm(ctx, { logMaxSize: 10 * 1024 * 1024, logKeep: 5 }) }
+  // The defaults rotate (issue 22): 10 MiB files, 3 kept, so the flood's oldest lines are
+  // rotated out by design; `rotation` says what the check may count as such.
+  pm: { label: 'elife/pm (defaults: rotation at 10 MiB, 3 kept)', prefix: 'pm', rotation: { maxSize: 10 * MiB, keep: 3 }, run: (ctx) => runPm(ctx, {}) },
+  'pm-norotate': { label: 'elife/pm (logMaxSize: 0, no rotation)', prefix: 'pm', run: (ctx) => runPm(ctx, { logMaxSize: 0 }) },
+  'pm-rotate': { label: 'elife/pm (logMaxSize 10 MiB, logKeep 5)', prefix: 'pm', rotation: { maxSize: 10 * MiB, keep: 5 }, run: (ctx) => runPm(ctx, { logMaxSize: 10 * MiB, logKeep: 5 }) }
 }
 
 function exitOf (child) {
@@ -195,15 +199,32 @@ async function run (peerName, ctx) {
   const c = check({ file: ctx.file, prefix: peer.prefix, services: SERVICES, lines: ctx.lines })
   const notes = r.notes || []
   if (ctx.sizeAtEnd !== undefined && c.bytes > ctx.sizeAtEnd) notes.push(`${c.bytes - ctx.sizeAtEnd} bytes reached the log after stopall() resolved`)
-  if (c.files > 1) notes.push(`log rotated: ${c.files} files on disk${c.lostIsOldestOnly ? '; the lost lines are each service\'s oldest (rotated out by the keep limit)' : ''}`)
+  // A rotating peer's missing lines count as rotated out only when they are each service's
+  // oldest (the files past the keep limit) and the files on disk are within the bound: a line
+  // missing after a service's first kept line is lost.
+  let lost = c.lost
+  let rotatedOut = 0
+  if (peer.rotation) {
+    const { maxSize, keep } = peer.rotation
+    const sizes = logFiles(ctx.file).map((f) => u.fs.statSync(f).size)
+    const total = sizes.reduce((a, b) => a + b, 0)
+    const within = sizes.length <= keep + 1 && sizes.every((n) => n <= maxSize)
+    notes.push(`on disk: ${sizes.length} files, ${(total / MiB).toFixed(1)} MiB (bound ${keep + 1} × ${maxSize / MiB} MiB)` +
+      (within ? '' : ': OVER THE BOUND, so nothing counts as rotated out'))
+    if (within) {
+      lost = c.lostGaps
+      rotatedOut = c.lostOldest
+    }
+  } else if (c.files > 1) notes.push(`log rotated: ${c.files} files on disk`)
   if (c.tornSamples.length) notes.push('a bad line: ' + JSON.stringify(c.tornSamples[0]))
   for (const f of logFiles(ctx.file)) u.fs.rmSync(f, { force: true })
   return {
     wall: r.wall,
-    linesPerSec: (expectedLines - c.lost) / (r.wall / 1000),
+    linesPerSec: (expectedLines - lost) / (r.wall / 1000),
     expectedLines,
     lines: c.total,
-    lost: c.lost,
+    lost,
+    rotatedOut,
     torn: c.torn,
     outOfOrder: c.outOfOrder,
     dup: c.dup,

@@ -74,25 +74,28 @@ function check ({ file, prefix, services, lines }) {
   }
 
   let lost = 0
-  const lostPrefixOnly = []
+  // Lines missing before a service's first line found: what a rotation's keep limit drops
+  // (each service's oldest); the others are gaps.
+  let lostOldest = 0
   for (let s = 1; s <= services; s++) {
-    let missing = 0; let firstPresent = -1; let lastMissing = -1
+    let missing = 0; let firstPresent = -1
     for (let q = 0; q < lines; q++) {
-      if (!seen[s][q]) { missing++; lastMissing = q } else if (firstPresent < 0) firstPresent = q
+      if (!seen[s][q]) missing++
+      else if (firstPresent < 0) firstPresent = q
     }
     lost += missing
-    // Lines missing only at the start of a service's stream: what a rotation keep limit drops.
-    lostPrefixOnly.push(missing === 0 || lastMissing < firstPresent)
+    lostOldest += firstPresent < 0 ? lines : firstPresent
   }
   return {
     files: files.length,
     bytes,
     total,
     lost,
+    lostOldest,
+    lostGaps: lost - lostOldest,
     torn,
     outOfOrder,
     dup,
-    lostIsOldestOnly: lost > 0 && lostPrefixOnly.every(Boolean),
     tornSamples,
     pad: PAD
   }

@@ -5,12 +5,18 @@
 //   api     Node, inside app.asar: serves data packed in the archive over HTTP
 //   hello   Python, from app.asar.unpacked: says hello (stdout and a 'message' event); not
 //           run on Windows, where pm does not support Python services yet (the window says so)
-//   flaky   Node: crashes every few seconds, restarted on a short backoff schedule
+//   flaky   Node: crashes every few seconds (an uncaught error), restarted on a short backoff
+//           schedule; the window shows the crash's last lines (the 'exit' event's lastLines)
 //   chatty  Node: ~300 log lines a second
 //
+// Each card's Logs button opens a pane that fills from pm.logs() (the service's log file, read
+// back across rotations) and follows it while open.
+//
 // Arguments (after the app path):
-//   --smoke              run until every service has shown it works, then quit (exit 0);
-//                        any failure, or 60 s without success, exits 1 with the reason
+//   --smoke              run until every service has shown it works (and the window: flaky's
+//                        crash lines, and api's logs pane opened late, with its first line),
+//                        then quit (exit 0); any failure, or 60 s without success, exits 1
+//                        with the reason
 //   --screenshot FILE    with --smoke: save the window as a PNG before quitting
 //
 // $ELIFE_DEMO_USER_DATA, when set, replaces the userData directory (scripts/demo.js uses it to
@@ -29,6 +35,8 @@ const ipcMain = electron.ipcMain
 const SMOKE_TIMEOUT = 60000
 const TICK = 250
 const LAST_LINES = 3
+// Lines the logs pane asks pm.logs() for.
+const PANE_LINES = 500
 
 // ---- arguments and failure ------------------------------------------------------------------
 
@@ -103,7 +111,7 @@ const SERVICES = [
   {
     name: 'flaky',
     kind: 'node',
-    about: 'crashes every few seconds',
+    about: 'crashes every few seconds (an uncaught error)',
     options: { script: path.join(SERVICES_DIR, 'flaky', 'flaky.js'), restartAt: [0, 500, 1000, 2000] }
   },
   {
@@ -124,6 +132,8 @@ SERVICES.forEach(function (s) {
   s.starts = 0
   s.pids = []
   s.lastExit = null
+  // The last crash (an exit pm did not ask for) and its last lines, from the 'exit' event.
+  s.crash = null
   s.error = null
   s.note = s.skip || ''
   s.pending = null
@@ -164,8 +174,9 @@ function listen () {
     const s = byName[e.name]
     if (!s) return
     s.lastExit = { pid: e.pid, code: e.code, signal: e.signal, requested: e.requested, at: Date.now() }
+    if (!e.requested) s.crash = { pid: e.pid, code: e.code, signal: e.signal, at: Date.now(), lastLines: e.lastLines }
     if (args.smoke && !e.requested && e.name !== 'flaky' && !quitting) {
-      fail('service ' + e.name + ' (pid ' + e.pid + ') exited on its own: code ' + e.code + ', signal ' + e.signal + lastLines(s))
+      fail('service ' + e.name + ' (pid ' + e.pid + ') exited on its own: code ' + e.code + ', signal ' + e.signal + lastLinesText(e.lastLines))
     }
   })
   pm.on('error', function (e) {
@@ -200,8 +211,21 @@ function listen () {
 }
 
 function lastLines (s) {
-  if (!s.lines.length) return ''
-  return '\n  last lines:\n' + s.lines.map(function (l) { return '    ' + l.stream + ': ' + l.text }).join('\n')
+  return lastLinesText(s.lines)
+}
+
+function lastLinesText (lines) {
+  if (!lines || !lines.length) return ''
+  return '\n  last lines:\n' + lines.map(function (l) { return '    ' + l.stream + ': ' + l.text }).join('\n')
+}
+
+// The line of a crash's last lines that says what went wrong: Node's `Error: …` (or
+// `TypeError: …`), Python's `ValueError: …`; else the last line. renderer.js has the same rule.
+function errorLine (lastLines) {
+  for (let i = lastLines.length - 1; i >= 0; i--) {
+    if (/^[\w.]*(Error|Exception)\b/.test(lastLines[i].text)) return lastLines[i].text
+  }
+  return lastLines.length ? lastLines[lastLines.length - 1].text : ''
 }
 
 // The main process asks the API service for its data, like the rest of the app would.
@@ -337,6 +361,7 @@ function snapshot () {
         startedAt: p ? p.startedAt : null,
         nextStartAt: p ? p.nextStartAt : null,
         lastExit: s.lastExit,
+        crash: s.crash,
         // pm.list() is read on the spot, events arrive a moment later: has the 'exit' event of
         // the exit list() reports arrived yet?
         exitHeard: !(p && p.lastExit) || Boolean(s.lastExit && s.lastExit.pid === p.lastExit.pid),
@@ -391,12 +416,48 @@ ipcMain.handle('pm:action', function (event, msg) {
   })
 })
 
+// The logs pane: the most recent lines of a service, from its log file.
+ipcMain.handle('pm:logs', function (event, msg) {
+  const s = msg && byName[msg.name]
+  if (!s) return Promise.resolve({ ok: false, error: 'unknown service' })
+  if (s.skip) return Promise.resolve({ ok: false, error: s.skip })
+  return pm.logs(s.name, { lines: PANE_LINES }).then(function (lines) {
+    return { ok: true, lines: lines, log: path.join(logsDir, s.name + '.log') }
+  }, function (err) {
+    return { ok: false, error: err.message }
+  })
+})
+
 // ---- smoke mode: prove every service works, take the picture, quit --------------------------
 
 let quitting = false
 let phase = 'checking'
 let framingSince = 0
 let targetSeq = 0
+// What the window shows, read from its DOM (smoke checks look at the window, not at our state).
+let dom = { crashShown: false, reading: false }
+let pane = { openedAt: 0, lines: null }
+
+function readDom (code) {
+  return win.webContents.executeJavaScript(code, false)
+}
+
+// Whether flaky's card shows the error line of its last crash (from the 'exit' event's lastLines).
+function checkCrashShown () {
+  const crash = byName.flaky.crash
+  if (dom.crashShown || dom.reading || !crash || !win) return
+  const want = errorLine(crash.lastLines)
+  dom.reading = true
+  readDom('(function () { var c = document.querySelector(\'.card[data-name="flaky"]\'); return c ? c.textContent : \'\' })()').then(function (text) {
+    dom.reading = false
+    if (want && text.indexOf(want) >= 0) {
+      dom.crashShown = true
+      say('flaky crashed; its window card shows the last lines pm kept: ' + want)
+    }
+  }, function (err) {
+    fail('reading the window: ' + (err && err.stack ? err.stack : err))
+  })
+}
 
 function answerMatchesPacked () {
   const answer = api.answer
@@ -408,7 +469,8 @@ function checks () {
     'api answered with the packed data': answerMatchesPacked(),
     'hello said hello from Python': helloCount >= 1,
     'flaky was restarted twice': byName.flaky.starts >= 3,
-    'chatty logged 200 lines': byName.chatty.lineCount >= 200 && fileSize(path.join(logsDir, 'chatty.log')) > 0
+    'chatty logged 200 lines': byName.chatty.lineCount >= 200 && fileSize(path.join(logsDir, 'chatty.log')) > 0,
+    "flaky's card shows its crash's last lines": dom.crashShown
   }
   if (byName.hello.skip) delete c['hello said hello from Python']
   return c
@@ -433,13 +495,18 @@ function smokeTick (snap) {
     return
   }
   if (phase === 'checking') {
+    checkCrashShown()
     const c = checks()
     if (Object.keys(c).every(function (k) { return c[k] })) {
       say('every service works (' + ((Date.now() - startedAt) / 1000).toFixed(1) + ' s): ' + Object.keys(c).join(', '))
-      if (!args.screenshot) return finish()
-      phase = 'framing'
-      framingSince = Date.now()
+      phase = 'pane'
+      openPane()
     }
+  }
+  if (phase === 'pane-checked') {
+    if (!args.screenshot) return finish()
+    phase = 'framing'
+    framingSince = Date.now()
   }
   // For the picture, wait (a little) for a moment when flaky is counting down to its restart,
   // with its crash already in the log.
@@ -457,6 +524,34 @@ function smokeTick (snap) {
     phase = 'captured'
     capture().then(finish, function (err) { fail('screenshot: ' + (err && err.stack ? err.stack : err)) })
   }
+}
+
+// Opens api's logs pane now, long after its first line was printed (the card shows only the
+// last three), and checks that the pane fills from pm.logs() with that first line; then closes
+// it again.
+function openPane () {
+  pane.openedAt = Date.now()
+  readDom('document.querySelector(\'.card[data-name="api"] .btn-logs\').click()').then(readPane, function (err) {
+    fail('opening the logs pane: ' + (err && err.stack ? err.stack : err))
+  })
+}
+
+function readPane () {
+  if (failed || quitting) return
+  readDom('(function () { var p = document.getElementById(\'logs-pane\'); return { open: !p.hidden, name: p.getAttribute(\'data-name\'), ' +
+    'lines: Array.prototype.map.call(p.querySelectorAll(\'.line .text\'), function (e) { return e.textContent }) } })()').then(function (shown) {
+    // (On Windows the path has backslashes.)
+    const first = /^serving app\.asar[\\/]services[\\/]api[\\/]data\.json on http:\/\/127\.0\.0\.1:\d+\/$/
+    if (shown.open && shown.name === 'api' && shown.lines.length > LAST_LINES && first.test(shown.lines[0])) {
+      say('the logs pane of api, opened ' + ((pane.openedAt - startedAt) / 1000).toFixed(1) + ' s into the run, shows ' +
+        shown.lines.length + ' lines from pm.logs(), the first: ' + shown.lines[0])
+      return readDom('document.getElementById(\'logs-close\').click()').then(function () { phase = 'pane-checked' })
+    }
+    if (Date.now() - pane.openedAt > 10000) return fail('the logs pane of api did not fill from pm.logs() within 10 s: ' + JSON.stringify(shown).slice(0, 400))
+    setTimeout(readPane, 100)
+  }, function (err) {
+    fail('reading the logs pane: ' + (err && err.stack ? err.stack : err))
+  })
 }
 
 function capture () {

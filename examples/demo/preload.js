@@ -14,6 +14,10 @@ electron.contextBridge.exposeInMainWorld('pmDemo', {
   action: function (name, action) {
     return ipcRenderer.invoke('pm:action', { name: String(name), action: String(action) })
   },
+  // The service's most recent log lines from pm.logs(); resolves with { ok, lines, log, error }.
+  logs: function (name) {
+    return ipcRenderer.invoke('pm:logs', { name: String(name) })
+  },
   // Tells the main process a status update is on screen (the smoke run's screenshot waits for it).
   rendered: function (seq) {
     ipcRenderer.send('rendered', Number(seq))

@@ -358,8 +358,9 @@ pub(crate) fn stdio_close(pair: &stdio::Pair) {
 pub(crate) fn logs(env: &Env, target: Value, lines: u32) -> Result<Object<'_>, &'static str> {
     let sup = supervisor(env)?;
     let target = options::parse_target("logs", &target).map_err(thrown)?;
-    let read = sup.logs(&target, lines as usize).map_err(thrown)?;
-    promise(env, async move { read.await.map(|l| to_value(&l)) })
+    // A service pm does not know rejects the promise (index.d.ts), it does not throw.
+    let read = sup.logs(&target, lines as usize);
+    promise(env, async move { read?.await.map(|l| to_value(&l)) })
 }
 
 /// What the JS layer and its tests check against the Rust side (`contract.rs`): the option

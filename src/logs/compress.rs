@@ -95,7 +95,10 @@ fn compress(job: &Job) -> io::Result<()> {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
-    let written = write_gz(source, &tmp);
+    // `source` stays open until the rename: were it closed, the file could be rotated out
+    // and deleted meanwhile, and a new log file could take its identity and be replaced by
+    // this older one's `.gz`.
+    let written = write_gz(&source, &tmp);
     let done = written.and_then(|()| {
         let _numbers = lock(&job.numbers);
         match find(&job.path, job.keep, job.file) {
@@ -109,11 +112,12 @@ fn compress(job: &Job) -> io::Result<()> {
     if done.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    drop(source);
     done
 }
 
 /// Compresses `source` into a new file at `tmp`, synced to disk before it returns.
-fn write_gz(mut source: File, tmp: &Path) -> io::Result<()> {
+fn write_gz(mut source: &File, tmp: &Path) -> io::Result<()> {
     let out = File::create(tmp)?;
     let mut gz = GzEncoder::new(
         BufWriter::with_capacity(256 * 1024, out),

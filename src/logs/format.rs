@@ -179,7 +179,10 @@ pub(crate) fn parse_line(format: Format, label: &str, line: &[u8]) -> Option<Par
         Format::Text => {
             // `<time> <label>[<pid>] <out|err>: <text>`; the label is known, so a name with
             // spaces or brackets reads back too.
-            let line = std::str::from_utf8(line).ok()?;
+            // Bytes that are not UTF-8 (a Latin-1 service, a 64 KiB piece that cut a
+            // character) read back as U+FFFD, as 'log' events and lastLines show them: the
+            // line is not lost.
+            let line = String::from_utf8_lossy(line);
             let (time, rest) = line.split_at_checked(TIMESTAMP_LEN)?;
             let rest = rest
                 .strip_prefix(' ')?
@@ -321,6 +324,18 @@ mod tests {
                 }
             );
             assert_eq!(parse_line(format, "other", line), None);
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_reads_back_with_replacement_characters() {
+        let stamp = Timestamp::from_unix_millis(1_764_171_212_123);
+        for format in [Format::Text, Format::Json] {
+            let mut out = Vec::new();
+            LineFormat::new(format, "svc", 7, Stream::Stdout).write(&mut out, &stamp, b"caf\xe9");
+            let line = out.strip_suffix(b"\n").unwrap_or(&out);
+            let got = parse_line(format, "svc", line).expect("reads back");
+            assert_eq!(got.text, "caf\u{fffd}");
         }
     }
 }

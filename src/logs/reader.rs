@@ -7,16 +7,28 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::logs::format::{parse_line, Format, Parsed};
 use crate::logs::rotation::numbered;
+use crate::os::log_file::{self as fs, FileId};
 
 /// Bytes read at a time from the end of a plain file.
 const PIECE: usize = 64 * 1024;
 
+/// How many times a read is done in all while rotations keep overtaking it, before its lines
+/// are taken as they are: with the default `logMaxSize`, 100 rotations take 1 GiB of output.
+const ATTEMPTS: usize = 100;
+
 /// The last `want` lines of the service labelled `label` in the log at `path` and its `keep`
 /// rotated files, oldest first. A file that is missing or unreadable is skipped.
+///
+/// The files are read while pm may rotate and compress them: a rotation renames every file to
+/// the next number and puts a new file at `path`, and compression renames the finished `.gz`
+/// into place before it removes the plain file. A read during which any file it took moved
+/// (or `path` changed) could hold a file twice or miss one, so it is done again (up to
+/// [`ATTEMPTS`] in all). The file read as `path` is held open until that check, so that no new
+/// file can take its identity.
 pub(crate) fn last_lines(
     path: &Path,
     keep: u32,
@@ -24,20 +36,59 @@ pub(crate) fn last_lines(
     label: &str,
     want: usize,
 ) -> Vec<Parsed> {
+    let mut attempt = 1;
+    loop {
+        let live = File::open(path)
+            .ok()
+            .and_then(|f| Some((fs::id_of_file(&f)?, f)));
+        let (lines, read) = walk(path, live.as_ref(), keep, format, label, want);
+        let unmoved = fs::id_of_path(path) == live.map(|(id, _)| id)
+            && read.iter().all(|(p, id)| fs::id_of_path(p) == Some(*id));
+        if unmoved || attempt == ATTEMPTS {
+            return lines;
+        }
+        attempt += 1;
+    }
+}
+
+/// One read of the files, newest first, `live` being `path` opened; see [`last_lines`].
+/// Returns the lines and which rotated files it read, where.
+fn walk(
+    path: &Path,
+    live: Option<&(FileId, File)>,
+    keep: u32,
+    format: Format,
+    label: &str,
+    want: usize,
+) -> (Vec<Parsed>, Vec<(PathBuf, FileId)>) {
     let mut newest_first: Vec<Parsed> = Vec::new();
-    let mut files = vec![(path.to_path_buf(), false)];
-    for n in 1..=keep {
-        for gz in [false, true] {
-            files.push((numbered(path, n, gz), gz));
+    let mut read = Vec::new();
+    if let Some((_, file)) = live {
+        if let Ok(mut lines) = from_plain(file, format, label, want) {
+            newest_first.append(&mut lines);
         }
     }
-    for (file, gz) in files {
+    for n in 1..=keep {
         if newest_first.len() >= want {
             break;
         }
+        // The plain file when it is there: when its `.gz` is there too, they hold the same lines.
+        let (file, gz) = match File::open(numbered(path, n, false)) {
+            Ok(f) => (f, false),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                match File::open(numbered(path, n, true)) {
+                    Ok(f) => (f, true),
+                    Err(_) => continue,
+                }
+            }
+            Err(_) => continue,
+        };
+        if let Some(id) = fs::id_of_file(&file) {
+            read.push((numbered(path, n, gz), id));
+        }
         let left = want - newest_first.len();
         let got = if gz {
-            from_gz(&file, format, label, left)
+            from_gz(file, format, label, left)
         } else {
             from_plain(&file, format, label, left)
         };
@@ -47,12 +98,16 @@ pub(crate) fn last_lines(
     }
     newest_first.truncate(want);
     newest_first.reverse();
-    newest_first
+    (newest_first, read)
 }
 
 /// Up to `want` of the label's lines from the end of a plain file, newest first.
-fn from_plain(path: &Path, format: Format, label: &str, want: usize) -> io::Result<Vec<Parsed>> {
-    let mut file = File::open(path)?;
+fn from_plain(
+    mut file: &File,
+    format: Format,
+    label: &str,
+    want: usize,
+) -> io::Result<Vec<Parsed>> {
     let mut end = file.metadata()?.len();
     let mut found = Vec::new();
     // Bytes after the last newline seen so far (the start of a line that continues in the
@@ -103,8 +158,8 @@ fn from_plain(path: &Path, format: Format, label: &str, want: usize) -> io::Resu
 }
 
 /// Up to `want` of the label's lines from a compressed file, newest first.
-fn from_gz(path: &Path, format: Format, label: &str, want: usize) -> io::Result<Vec<Parsed>> {
-    let reader = BufReader::new(flate2::read::GzDecoder::new(File::open(path)?));
+fn from_gz(file: File, format: Format, label: &str, want: usize) -> io::Result<Vec<Parsed>> {
+    let reader = BufReader::new(flate2::read::GzDecoder::new(file));
     let mut last: VecDeque<Parsed> = VecDeque::with_capacity(want.min(1024));
     for line in reader.split(b'\n') {
         if let Some(p) = parse_line(format, label, &line?) {
@@ -185,6 +240,24 @@ mod tests {
         assert!(got.iter().all(|p| p.pid == 7 && p.stream == Stream::Stdout));
         assert!(last_lines(&log, 3, Format::Text, "nobody", 10).is_empty());
         assert!(last_lines(&d.join("none.log"), 3, Format::Text, "svc", 10).is_empty());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_rotated_file_there_plain_and_compressed_is_read_once() {
+        // A compression between the rename of its `.gz` and the removal of the plain file.
+        let d = dir("both");
+        let log = d.join("x.log");
+        let mut gz = flate2::write::GzEncoder::new(
+            File::create(numbered(&log, 1, true)).unwrap(),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(&lines("svc", 0, 10, false)).unwrap();
+        gz.finish().unwrap();
+        std::fs::write(numbered(&log, 1, false), lines("svc", 0, 10, false)).unwrap();
+        std::fs::write(&log, lines("svc", 10, 12, false)).unwrap();
+        let got = last_lines(&log, 3, Format::Text, "svc", 100);
+        assert_eq!(numbers(&got), (0..12).collect::<Vec<_>>());
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -1,6 +1,7 @@
 'use strict'
 // The status window: one card per service, redrawn from the main process's status updates
-// (about 4 a second). No Node here: window.pmDemo comes from preload.js. Chromium 83 syntax.
+// (about 4 a second), and a logs pane that fills from pm.logs() when a card's Logs button opens
+// it. No Node here: window.pmDemo comes from preload.js. Chromium 83 syntax.
 
 ;(function () {
   const demo = window.pmDemo
@@ -52,6 +53,15 @@
     return e.signal ? e.signal : 'code ' + e.code
   }
 
+  // The line of a crash's last lines that says what went wrong: Node's `Error: …`, Python's
+  // `ValueError: …`; else the last line (main.js has the same rule).
+  function errorIndex (lines) {
+    for (let i = lines.length - 1; i >= 0; i--) {
+      if (/^[\w.]*(Error|Exception)\b/.test(lines[i].text)) return i
+    }
+    return lines.length - 1
+  }
+
   // ---- one card per service -----------------------------------------------------------------
 
   function stat (label) {
@@ -71,6 +81,7 @@
 
   function makeCard (s) {
     const card = el('article', 'card')
+    card.setAttribute('data-name', s.name)
     const meta = el('div', 'meta')
     const c = { card: card }
     const head = el('div', 'head')
@@ -82,6 +93,8 @@
     const actions = el('div', 'actions')
     c.restart = button('Restart', 'btn-restart', function () { act(s.name, c.isStopped ? 'start' : 'restart') })
     c.stop = button('Stop', 'btn-stop', function () { act(s.name, c.isStopped ? 'start' : 'stop') })
+    c.logs = button('Logs', 'btn-logs', function () { openLogs(s.name) })
+    actions.appendChild(c.logs)
     actions.appendChild(c.restart)
     actions.appendChild(c.stop)
     head.appendChild(actions)
@@ -178,21 +191,35 @@
     // A service the app leaves out on this OS has no buttons.
     c.restart.style.display = c.isStopped || s.state === 'skipped' ? 'none' : ''
     c.stop.style.display = s.state === 'skipped' ? 'none' : ''
+    c.logs.style.display = s.state === 'skipped' ? 'none' : ''
     c.stop.className = 'btn ' + (c.isStopped ? 'btn-start' : 'btn-stop')
     c.restart.disabled = Boolean(s.pending)
     c.stop.disabled = Boolean(s.pending)
 
     set(c.logCount, thousands(s.lineCount) + ' lines' + (s.rate ? ' · ' + s.rate + '/s' : ''))
+    // The last crash, from the 'exit' event's lastLines: what went wrong, in the note; while
+    // no process runs, its last lines (from that line on) in place of the live ones.
+    const crash = s.crash && s.crash.lastLines.length ? s.crash : null
+    const at = crash ? errorIndex(crash.lastLines) : -1
     let note = s.note
-    if (s.lastExit && !s.lastExit.requested && !note) {
-      note = 'last crash: ' + exitText(s.lastExit) + ', ' + duration(now - s.lastExit.at) + ' ago'
-    }
+    if (crash && !note) note = 'crashed ' + duration(now - crash.at) + ' ago (' + exitText(crash) + '): ' + crash.lastLines[at].text
     set(c.note, s.error ? s.error : note)
-    c.note.className = 'log-note' + (s.error ? ' error' : '')
+    c.note.className = 'log-note' + (s.error ? ' error' : crash && !s.note ? ' crash' : '')
+    c.note.title = crash ? crash.lastLines.map(function (l) { return l.text }).join('\n') : ''
 
+    const showCrash = crash && !s.pid
+    const lines = showCrash
+      ? crash.lastLines.slice(at, at + 3).map(function (l, i) { return { stream: l.stream, text: l.text, label: i ? '' : 'last lines' } })
+      : s.lines
     for (let i = 0; i < 3; i++) {
       const slot = c.lines[i]
-      const line = s.lines[s.lines.length - 3 + i] || null
+      const line = showCrash ? lines[i] || null : lines[lines.length - 3 + i] || null
+      if (showCrash && line) {
+        slot.line.className = 'line mono crash ' + line.stream
+        set(slot.time, line.label)
+        set(slot.text, line.text)
+        continue
+      }
       if (!line) {
         slot.line.className = 'line mono empty'
         set(slot.time, '')
@@ -204,6 +231,66 @@
       set(slot.text, line.text)
     }
   }
+
+  // ---- the logs pane: pm.logs() when opened, again every second while open ------------------
+
+  const paneEl = document.getElementById('logs-pane')
+  const paneTitle = document.getElementById('logs-title')
+  const paneMeta = document.getElementById('logs-meta')
+  const paneBody = document.getElementById('logs-body')
+  let paneName = null
+  let paneTimer = null
+  let paneShown = ''
+
+  function openLogs (name) {
+    paneName = name
+    paneShown = ''
+    paneEl.setAttribute('data-name', name)
+    paneEl.hidden = false
+    set(paneTitle, name)
+    set(paneMeta, 'reading pm.logs()…')
+    while (paneBody.firstChild) paneBody.removeChild(paneBody.firstChild)
+    clearInterval(paneTimer)
+    paneTimer = setInterval(fillLogs, 1000)
+    fillLogs()
+  }
+
+  function closeLogs () {
+    paneName = null
+    clearInterval(paneTimer)
+    paneEl.hidden = true
+    paneEl.removeAttribute('data-name')
+  }
+
+  function fillLogs () {
+    const name = paneName
+    demo.logs(name).then(function (r) {
+      if (name !== paneName) return
+      if (!r.ok) return set(paneMeta, 'pm.logs() failed: ' + r.error)
+      const lines = r.lines
+      const newest = lines.length ? lines[lines.length - 1] : null
+      set(paneMeta, thousands(lines.length) + ' most recent lines from pm.logs() · ' + r.log)
+      const key = lines.length + ':' + (newest ? newest.time + newest.text : '')
+      if (key === paneShown) return
+      paneShown = key
+      const atBottom = paneBody.scrollTop + paneBody.clientHeight >= paneBody.scrollHeight - 4
+      const frag = document.createDocumentFragment()
+      lines.forEach(function (l) {
+        const line = el('div', 'line mono ' + l.stream)
+        line.appendChild(el('span', 'time', clock(l.time)))
+        line.appendChild(el('span', 'pid', String(l.pid)))
+        line.appendChild(el('span', 'text', l.text))
+        frag.appendChild(line)
+      })
+      if (!lines.length) frag.appendChild(el('div', 'line mono empty', 'no lines yet'))
+      while (paneBody.firstChild) paneBody.removeChild(paneBody.firstChild)
+      paneBody.appendChild(frag)
+      if (atBottom || paneBody.scrollTop === 0) paneBody.scrollTop = paneBody.scrollHeight
+    })
+  }
+
+  document.getElementById('logs-close').addEventListener('click', closeLogs)
+  document.addEventListener('keydown', function (e) { if (e.key === 'Escape') closeLogs() })
 
   // ---- header, HTTP panel, footer ---------------------------------------------------------
 

@@ -93,6 +93,11 @@ pub(crate) fn id_of_path(path: &Path) -> Option<FileId> {
     std::fs::metadata(path).ok().map(|m| FileId::of(&m))
 }
 
+/// The identity of an open file, or `None` when it cannot be read.
+pub(crate) fn id_of_file(file: &File) -> Option<FileId> {
+    file.metadata().ok().map(|m| FileId::of(&m))
+}
+
 pub(crate) use crate::os::{PartialWrite, Std};
 
 /// [`write_all`] to the main process's stdout or stderr.

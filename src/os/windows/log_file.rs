@@ -77,6 +77,11 @@ pub(crate) fn id_of_path(path: &Path) -> Option<FileId> {
     id_of(&file).ok()
 }
 
+/// The identity of an open file, or `None` when it cannot be read.
+pub(crate) fn id_of_file(file: &File) -> Option<FileId> {
+    id_of(file).ok()
+}
+
 pub(crate) use crate::os::{PartialWrite, Std};
 
 /// Writes all of `data` to an open log file; on an error says how much got out before it.
