@@ -529,8 +529,9 @@ export interface ExitEvent extends EventBase {
    */
   completed: boolean
   /**
-   * The last lines the process wrote, stdout and stderr, in order (at most 20 lines and 8 KiB;
-   * a longer line keeps its first 8 KiB): what a crash report needs (the Python traceback's
+   * The last lines the process wrote, stdout and stderr (each stream's lines in order; the two
+   * streams interleaved as pm read them from their pipes), at most 20 lines and 8 KiB (a
+   * longer line keeps its first 8 KiB): what a crash report needs (the Python traceback's
    * last line, a Node error's message). Kept on pm's own threads as lines are written.
    */
   lastLines: LastLine[]
