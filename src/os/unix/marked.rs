@@ -5,38 +5,20 @@
 //! Linux, `sysctl(KERN_PROCARGS2)` on macOS (built here, never run). A descendant that cleared
 //! its environment, or runs as another user, is not found this way.
 
-/// Whether this OS finds marked processes at all (else [`kill_marked`] finds none, at no cost).
+/// Whether this OS finds marked processes at all (else pm does not look; see `SUPPORTED` on
+/// Windows).
 pub(crate) const SUPPORTED: bool = cfg!(any(target_os = "linux", target_os = "macos"));
 
 /// Sends SIGKILL to every process (but this one) whose environment has `name=<value>` with a
 /// value that `ours(pid, value)` accepts; returns their pids. Reads every process's
 /// environment once.
-#[cfg(target_os = "linux")]
 pub(crate) fn kill_marked(name: &str, mut ours: impl FnMut(u32, &[u8]) -> bool) -> Vec<u32> {
     let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
     let mut prefix = name.as_bytes().to_vec();
     prefix.push(b'=');
     let mut killed = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        // Kernel threads and processes of other users read as empty or fail: not ours.
-        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
-            continue;
-        };
-        let marked = environ
-            .split(|&b| b == 0)
+    for (pid, block) in environments().filter(|(pid, _)| *pid != me) {
+        let marked = variables(&block)
             .filter_map(|var| var.strip_prefix(prefix.as_slice()))
             .any(|value| ours(pid, value));
         if marked {
@@ -47,30 +29,36 @@ pub(crate) fn kill_marked(name: &str, mut ours: impl FnMut(u32, &[u8]) -> bool) 
     killed
 }
 
-/// macOS: the environment of every process (but this one) from `sysctl(KERN_PROCARGS2)`; see
-/// the Linux version.
+/// Linux: every process's initial environment, NUL-separated, from `/proc/<pid>/environ`.
+/// Kernel threads and processes of other users read as empty or fail: none of ours.
+#[cfg(target_os = "linux")]
+fn environments() -> impl Iterator<Item = (u32, Vec<u8>)> {
+    let entries = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+    entries.filter_map(|entry| {
+        let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+        let environ = std::fs::read(entry.path().join("environ")).ok()?;
+        Some((pid, environ))
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn variables(block: &[u8]) -> impl Iterator<Item = &[u8]> {
+    block.split(|&b| b == 0)
+}
+
+/// macOS: every process's `sysctl(KERN_PROCARGS2)` block (its arguments, then its
+/// environment).
 #[cfg(target_os = "macos")]
-pub(crate) fn kill_marked(name: &str, mut ours: impl FnMut(u32, &[u8]) -> bool) -> Vec<u32> {
-    let me = std::process::id();
-    let mut prefix = name.as_bytes().to_vec();
-    prefix.push(b'=');
-    let mut killed = Vec::new();
-    for pid in macos_pids() {
-        if pid == me || pid == 0 {
-            continue;
-        }
-        let Some(args) = macos_procargs(pid) else {
-            continue;
-        };
-        let marked = environment(&args)
-            .filter_map(|var| var.strip_prefix(prefix.as_slice()))
-            .any(|value| ours(pid, value));
-        if marked {
-            super::signals::to_process(pid, libc::SIGKILL);
-            killed.push(pid);
-        }
-    }
-    killed
+fn environments() -> impl Iterator<Item = (u32, Vec<u8>)> {
+    macos_pids()
+        .into_iter()
+        .filter(|pid| *pid != 0)
+        .filter_map(|pid| Some((pid, macos_procargs(pid)?)))
+}
+
+#[cfg(target_os = "macos")]
+fn variables(block: &[u8]) -> impl Iterator<Item = &[u8]> {
+    environment(block)
 }
 
 #[cfg(target_os = "macos")]

@@ -61,66 +61,64 @@ fn open_client(
     })
 }
 
-/// A pipe a child writes its output to: pm's reading end, and the child's writing end.
+/// Which way bytes go, seen from pm's end.
+struct Direction {
+    inbound: bool,
+    outbound: bool,
+}
+
+/// A one-instance pipe, pm's end connected to the child's, opened with `access` and `flags`.
 /// Must run inside the runtime.
-pub(super) async fn output() -> io::Result<(NamedPipeServer, OwnedHandle)> {
+async fn pair(
+    way: Direction,
+    access: u32,
+    flags: FILE_FLAGS_AND_ATTRIBUTES,
+) -> io::Result<(NamedPipeServer, OwnedHandle)> {
     let name = unique_name();
     let server = ServerOptions::new()
         .first_pipe_instance(true)
         .reject_remote_clients(true)
-        .access_inbound(true)
-        .access_outbound(false)
+        .access_inbound(way.inbound)
+        .access_outbound(way.outbound)
         .pipe_mode(PipeMode::Byte)
         .max_instances(1)
-        .in_buffer_size(BUFFER)
-        .out_buffer_size(0)
+        .in_buffer_size(if way.inbound { BUFFER } else { 0 })
+        .out_buffer_size(if way.outbound { BUFFER } else { 0 })
         .create(&name)?;
-    let client = open_client(&name, GENERIC_WRITE | FILE_READ_ATTRIBUTES, 0)?;
+    let client = open_client(&name, access, flags)?;
     // Already connected (the client is open): completes at once.
     server.connect().await?;
     Ok((server, client))
 }
 
-/// A pipe a child reads as its stdin (`Stdio::Pipe`): pm's writing end, and the child's
-/// reading end (synchronous, as a console program expects). Must run inside the runtime.
-pub(crate) async fn input() -> io::Result<(NamedPipeServer, OwnedHandle)> {
-    let name = unique_name();
-    let server = ServerOptions::new()
-        .first_pipe_instance(true)
-        .reject_remote_clients(true)
-        .access_inbound(false)
-        .access_outbound(true)
-        .pipe_mode(PipeMode::Byte)
-        .max_instances(1)
-        .in_buffer_size(0)
-        .out_buffer_size(BUFFER)
-        .create(&name)?;
-    let client = open_client(&name, GENERIC_READ | FILE_WRITE_ATTRIBUTES, 0)?;
-    server.connect().await?;
-    Ok((server, client))
+/// A pipe a child writes its output to: pm's reading end, and the child's writing end
+/// (synchronous, as a console program expects).
+pub(super) async fn output() -> io::Result<(NamedPipeServer, OwnedHandle)> {
+    let way = Direction {
+        inbound: true,
+        outbound: false,
+    };
+    pair(way, GENERIC_WRITE | FILE_READ_ATTRIBUTES, 0).await
 }
 
-/// Node's IPC channel: pm's end, and the child's (duplex, overlapped). Must run inside the
-/// runtime.
+/// A pipe a child reads as its stdin (`Stdio::Pipe`): pm's writing end, and the child's
+/// reading end (synchronous, as a console program expects).
+pub(crate) async fn input() -> io::Result<(NamedPipeServer, OwnedHandle)> {
+    let way = Direction {
+        inbound: false,
+        outbound: true,
+    };
+    pair(way, GENERIC_READ | FILE_WRITE_ATTRIBUTES, 0).await
+}
+
+/// Node's IPC channel: pm's end, and the child's (duplex, overlapped, as libuv opens it).
 pub(super) async fn channel() -> io::Result<(NamedPipeServer, OwnedHandle)> {
-    let name = unique_name();
-    let server = ServerOptions::new()
-        .first_pipe_instance(true)
-        .reject_remote_clients(true)
-        .access_inbound(true)
-        .access_outbound(true)
-        .pipe_mode(PipeMode::Byte)
-        .max_instances(1)
-        .in_buffer_size(BUFFER)
-        .out_buffer_size(BUFFER)
-        .create(&name)?;
-    let client = open_client(
-        &name,
-        GENERIC_READ | GENERIC_WRITE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES,
-        FILE_FLAG_OVERLAPPED,
-    )?;
-    server.connect().await?;
-    Ok((server, client))
+    let way = Direction {
+        inbound: true,
+        outbound: true,
+    };
+    let access = GENERIC_READ | GENERIC_WRITE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES;
+    pair(way, access, FILE_FLAG_OVERLAPPED).await
 }
 
 /// `NUL` for the child's stdin: it reads end-of-file at once.
