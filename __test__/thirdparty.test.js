@@ -203,12 +203,14 @@ function pgCluster () {
   return { base, data, sock }
 }
 
+const READY_LINE = /database system is ready to accept connections/
+
 /** PostgreSQL on `port`: ready by its log line, stopped by its fast shutdown (SIGINT). */
 function pgOptions (cluster, port, log) {
   return Object.assign({
     name: 'pg',
     cwd: cluster.base,
-    readyWhen: { log: /database system is ready to accept connections/ },
+    readyWhen: { log: READY_LINE },
     stopSignal: 'SIGINT',
     stopTimeout: 10000,
     readyTimeout: 60000,
@@ -271,7 +273,7 @@ test('Redis, ready by readyWhen tcp: a key written before stop() is there after 
   assert.strictEqual(redisCli(port, 'GET', 'greeting'), 'hello from before the stop')
 })
 
-test('PostgreSQL, ready by readyWhen log, stopped by stopSignal SIGINT within stopTimeout: the next start needs no crash recovery', LONG, async () => {
+test('PostgreSQL, ready by readyWhen log, stopped by stopSignal SIGINT within stopTimeout: the next start needs no crash recovery', LONG, async (t) => {
   need('pg')
   const cluster = pgCluster()
   const port = await freePort()
@@ -280,10 +282,11 @@ test('PostgreSQL, ready by readyWhen log, stopped by stopSignal SIGINT within st
 
   const first = await pm.start(Object.assign({ waitReady: true }, pgOptions(cluster, port, log1)))
   assert.strictEqual(first.ready, true)
-  // Ready because its line was written; it takes sessions at once.
-  assert.match(read(log1), /database system is ready to accept connections/)
-  assert.match(read(log1), /listening on IPv4 address "127\.0\.0\.1", port \d+/)
+  // Ready because it printed its line: it takes sessions at once.
   psql(port, 'CREATE TABLE t (v text); INSERT INTO t VALUES (\'kept\')')
+  // (pm matches a line before its log file has it: the file gets it a moment later.)
+  await waitFor('the ready line in the log', () => READY_LINE.test(read(log1)))
+  assert.match(read(log1), /listening on IPv4 address "127\.0\.0\.1", port \d+/)
   // An idle client: PostgreSQL's smart shutdown (SIGTERM) would wait for it for ever; the
   // fast one (SIGINT) ends its session.
   const session = await pgIdleSession(port)
@@ -296,13 +299,15 @@ test('PostgreSQL, ready by readyWhen log, stopped by stopSignal SIGINT within st
   assert.deepStrictEqual([exit.pid, exit.requested, exit.killed, exit.code, exit.signal], [first.pid, true, false, 0, null],
     'PostgreSQL exited by itself after its stop signal: ' + JSON.stringify(exit))
   assert.ok(took < 10000, `stop() took ${took} ms, more than the stopTimeout`)
+  t.diagnostic(`PostgreSQL's stop() took ${took} ms`)
   assert.match(read(log1), /received fast shutdown request/, 'it got SIGINT (fast shutdown)')
   assert.match(read(log1), /database system is shut down/)
-  assert.ok(!events.warnings.some((w) => /\bpg\b.*stopTimeout|grace/.test(w)), 'no overrun warning: ' + events.warnings)
+  assert.ok(!events.warnings.some((w) => /"pg" did not exit within its grace period/.test(w)), 'no overrun warning: ' + events.warnings)
 
   const second = await pm.start(Object.assign({ waitReady: true }, pgOptions(cluster, port, log2)))
   assert.notStrictEqual(second.pid, first.pid)
-  const startLog = read(log2)
+  // Every line up to the ready line: what PostgreSQL found at its start.
+  const startLog = await waitFor('the ready line in the log', () => READY_LINE.test(read(log2)) && read(log2))
   assert.match(startLog, /database system was shut down at/, 'the second start found a clean shutdown')
   assert.doesNotMatch(startLog, CRASH_RECOVERY)
   assert.strictEqual(psql(port, 'SELECT v FROM t'), 'kept')
@@ -348,7 +353,6 @@ test('a migration (restart: never) that a server waits for with when: completed'
     env: { OUT: out, TAG: 'server', MARKER: marker }
   })
   await pm.start({ name: 'migrate', script: path.join(F, 'migrate.js'), restart: 'never', env: { OUT: out, TAG: 'migrate', DELAY: '700' } })
-  assert.ok(!fs.existsSync(marker), 'the migration takes a moment')
   const info = await server
   const report = await waitFor('the server\'s report', () => readJson(path.join(out, 'server.json')))
   assert.strictEqual(report.migrated, true, 'the server started after the migration wrote its marker')
@@ -487,7 +491,7 @@ async function grandchildOf (service, pidfile) {
   return { gc, marker }
 }
 
-test('a daemon (double fork, setsid) that keeps stdout open: nothing is left after stop(), which does not wait out the drain limit', LONG, async () => {
+test('a daemon (double fork, setsid) that keeps stdout open: nothing is left after stop(), which does not wait out the drain limit', LONG, async (t) => {
   const out = tmpdir('daemon')
   const pidfile = path.join(out, 'grandchild')
   const info = await pm.start({ name: 'daemon', script: path.join(F, 'daemon.sh'), env: { PIDFILE: pidfile } })
@@ -499,11 +503,12 @@ test('a daemon (double fork, setsid) that keeps stdout open: nothing is left aft
   // Left to itself, the grandchild holds stdout open and pm would give the output up only
   // after its 2 s drain limit.
   assert.ok(took < 2000, `stop() took ${took} ms: it waited for the daemon's stdout`)
+  t.diagnostic(`the daemon's stop() took ${took} ms`)
   assert.deepStrictEqual(await survivors([gc], 5000), [], 'the grandchild outlived stop(): ' + JSON.stringify(describePid(gc)))
   assert.deepStrictEqual(carrying(marker), [], 'a process with the service\'s marker is left')
 })
 
-test('a daemon launcher that exits 0 by itself (restart: never): its grandchild is ended with it', LONG, async () => {
+test('a daemon launcher that exits 0 by itself (restart: never): its grandchild is ended with it', LONG, async (t) => {
   const out = tmpdir('daemon-exit')
   const pidfile = path.join(out, 'grandchild')
   const go = path.join(out, 'go')
@@ -520,6 +525,7 @@ test('a daemon launcher that exits 0 by itself (restart: never): its grandchild 
   assert.strictEqual(listed.state, 'stopped')
   const delay = exit.receivedAt - listed.lastExit.at
   assert.ok(delay < 2000, `the exit event came ${delay} ms after the exit`)
+  t.diagnostic(`the exit event came ${delay} ms after the exit`)
 })
 
 test('a daemon whose main process is SIGKILLed: the death signal misses the grandchild, the next start of the same app ends it', LONG, async () => {
@@ -579,7 +585,7 @@ test('bad options: a clear error that names the option, thrown by start(), code 
     })
   }
   assert.deepStrictEqual(pm.list(), [], 'a refused start leaves nothing registered')
-  assert.strictEqual(events.seen.length, 0)
+  assert.strictEqual(events.seen.filter((e) => e.name === 'bad').length, 0)
 })
 
 test('a readyWhen probe that never answers ends in readyTimeout: ERR_PM_NOT_READY under waitReady, errored, nothing left running', LONG, async () => {
