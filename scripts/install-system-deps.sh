@@ -2,8 +2,16 @@
 # Installs the Debian/Ubuntu packages that Electron 9 needs to run headless (under xvfb-run),
 # only those missing. Runs `apt-get update` only when something must be installed.
 #
-#   scripts/install-system-deps.sh          (as root, or with sudo available)
-#   scripts/install-system-deps.sh --check  only look: prints what is missing, exit 3 if anything
+#   scripts/install-system-deps.sh                  (as root, or with sudo available)
+#   scripts/install-system-deps.sh --tests          also the third-party programs that npm test
+#                                                   runs as services (__test__/thirdparty.test.js)
+#   scripts/install-system-deps.sh [--tests] --check  only look: prints what is missing, exit 3
+#                                                   if anything
+#
+# The test programs are servers whose packages start a system service when installed; the tests
+# start their own copies from temporary data directories, so none may be left running (holding
+# their ports): a policy-rc.d that denies every start is in place while they install (unless the
+# machine has one already), and any of their services that runs anyway is stopped afterwards.
 #
 # Exits non-zero on failure. Quiet unless it installs something or fails.
 set -euo pipefail
@@ -20,6 +28,13 @@ PACKAGES=(
   libgbm1                       # mesa GBM
   libxtst6                      # XTest: linked by electron directly, not pulled in by the above
 )
+# With --tests: programs nobody here wrote, run by pm in __test__/thirdparty.test.js.
+TEST_PACKAGES=(
+  redis-server                  # Redis (and redis-cli, from redis-tools)
+  postgresql                    # the distribution's PostgreSQL: /usr/lib/postgresql/<version>/bin
+)
+# Packages among those whose installation starts a system service (its init script's name).
+SERVICES=(redis-server postgresql)
 
 log() { printf 'install-system-deps: %s\n' "$*" >&2; }
 
@@ -34,11 +49,13 @@ has_candidate() {
 }
 
 CHECK_ONLY=
-case "${1:-}" in
-  --check) CHECK_ONLY=1 ;;
-  "") ;;
-  *) log "unknown argument: $1 (usage: install-system-deps.sh [--check])"; exit 1 ;;
-esac
+for arg in "$@"; do
+  case "$arg" in
+    --check) CHECK_ONLY=1 ;;
+    --tests) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+    *) log "unknown argument: $arg (usage: install-system-deps.sh [--tests] [--check])"; exit 1 ;;
+  esac
+done
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   log "dpkg/apt-get not found: this script supports Debian and Ubuntu only"
@@ -97,12 +114,48 @@ for entry in "${missing[@]}"; do
   to_install+=("$pick")
 done
 
+# The packages among to_install that start a service.
+starts_service=()
+for p in "${to_install[@]}"; do
+  for s in "${SERVICES[@]}"; do
+    [ "$p" = "$s" ] && starts_service+=("$s")
+  done
+done
+
+# No service may start while they install: a policy-rc.d that denies every start (invoke-rc.d
+# and deb-systemd-invoke ask it), removed again afterwards. One the machine already has is kept.
+POLICY=/usr/sbin/policy-rc.d
+policy_added=
+remove_policy() {
+  if [ -n "$policy_added" ]; then
+    "${SUDO[@]}" rm -f "$POLICY"
+    policy_added=
+  fi
+}
+if [ ${#starts_service[@]} -gt 0 ] && [ ! -e "$POLICY" ]; then
+  trap remove_policy EXIT
+  printf '#!/bin/sh\n# install-system-deps.sh: no service starts while packages install\nexit 101\n' |
+    "${SUDO[@]}" tee "$POLICY" > /dev/null
+  "${SUDO[@]}" chmod 755 "$POLICY"
+  policy_added=1
+fi
+
 log "installing: ${to_install[*]}"
 if ! out=$("${SUDO[@]}" apt-get "${APT_OPTS[@]}" install --no-install-recommends "${to_install[@]}" 2>&1); then
   printf '%s\n' "$out" >&2
   log "apt-get install failed"
   exit 1
 fi
+remove_policy
+
+# A policy that let a service start anyway: stop what these packages started (only those: a
+# service the machine ran before is not ours to stop).
+for s in "${starts_service[@]}"; do
+  if command -v service > /dev/null 2>&1 && "${SUDO[@]}" service "$s" status > /dev/null 2>&1; then
+    log "stopping the $s service that its package started"
+    "${SUDO[@]}" service "$s" stop > /dev/null 2>&1 || { log "cannot stop the $s service"; exit 1; }
+  fi
+done
 
 for p in "${to_install[@]}"; do
   if ! installed "$p"; then

@@ -4,7 +4,8 @@
 // and checked cheaply after, so that each works first thing on a fresh clone:
 //
 //   1. Node 20 or later (the tests use node:test; the demo's scripts need it too)
-//   2. the Debian packages Electron needs to run headless (scripts/install-system-deps.sh):
+//   2. the Debian packages Electron needs to run headless (scripts/install-system-deps.sh),
+//      with --tests also the programs the tests run as services (redis-server, postgresql):
 //      installed when we are root; otherwise we stop with the command to run
 //   3. npm packages: `npm ci` when node_modules is missing or does not match package-lock.json
 //   4. the addon: `npm run build` when pm.<platform>.node is missing or older than the Rust
@@ -13,9 +14,10 @@
 //      official build fetched once into .cache/)
 //
 //   node scripts/setup.js [--no-build]       (scripts/test.sh builds the addon itself)
+//   node scripts/setup.js --tests            (scripts/test.sh: the test programs too)
 //   node scripts/setup.js --no-electron      (`npm run example`: plain Node needs neither the
 //                                            system packages nor Electron)
-//   require('./setup').setup({ build: true, electron: true }) -> { electron }
+//   require('./setup').setup({ build: true, electron: true, tests: false }) -> { electron }
 //
 // Uses Node's own modules only: it runs before node_modules exists. Throws (or exits 1) with
 // what to do when something cannot be set up.
@@ -61,10 +63,12 @@ function checkNode () {
 
 // ---- 2. system packages ----------------------------------------------------------------------
 
-function systemPackages () {
+function systemPackages (tests) {
   if (process.platform !== 'linux') return 'not Linux: skipped'
   var script = path.join(ROOT, 'scripts', 'install-system-deps.sh')
-  var r = childProcess.spawnSync('bash', [script, '--check'], { cwd: ROOT, encoding: 'utf8' })
+  var args = tests ? ['--tests'] : []
+  var needs = tests ? 'Electron and the tests need' : 'Electron needs'
+  var r = childProcess.spawnSync('bash', [script].concat(args, ['--check']), { cwd: ROOT, encoding: 'utf8' })
   if (r.error) throw stop('bash ' + script + ' --check: ' + r.error.message)
   if (r.status === 0) return 'present'
   if (r.status !== 3) {
@@ -75,11 +79,11 @@ function systemPackages () {
   var missing = r.stdout.trim().split('\n').join(', ').replace(/\|/g, ' or ')
   var isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (!isRoot) {
-    throw stop('Electron needs Debian packages that are missing (' + missing + '). Install them with:\n\n' +
-      '  sudo bash ' + script + '\n\nthen run this again.')
+    throw stop(needs + ' Debian packages that are missing (' + missing + '). Install them with:\n\n' +
+      '  sudo bash ' + [script].concat(args).join(' ') + '\n\nthen run this again.')
   }
-  say('installing the Debian packages Electron needs (' + missing + ')')
-  runInherit('bash', [script], 'installing system packages')
+  say('installing the Debian packages ' + needs.replace(/ needs?$/, '') + ' need (' + missing + ')')
+  runInherit('bash', [script].concat(args), 'installing system packages')
   return 'installed'
 }
 
@@ -175,7 +179,7 @@ function setup (options) {
   var t0 = Date.now()
   checkNode()
   var done = []
-  if (withElectron) done.push('system packages ' + systemPackages())
+  if (withElectron) done.push('system packages ' + systemPackages(options && options.tests))
   done.push('npm packages ' + npmPackages())
   if (build) done.push('addon ' + addon())
   var bin = null
@@ -192,13 +196,13 @@ module.exports = { setup: setup, ADDON: ADDON, checkNode: checkNode, npmPackages
 
 if (require.main === module) {
   var args = process.argv.slice(2)
-  var unknown = args.filter(function (a) { return a !== '--no-build' && a !== '--no-electron' })
+  var unknown = args.filter(function (a) { return a !== '--no-build' && a !== '--no-electron' && a !== '--tests' })
   if (unknown.length) {
-    process.stderr.write('setup: unknown argument ' + JSON.stringify(unknown[0]) + ' (usage: node scripts/setup.js [--no-build] [--no-electron])\n')
+    process.stderr.write('setup: unknown argument ' + JSON.stringify(unknown[0]) + ' (usage: node scripts/setup.js [--no-build] [--no-electron] [--tests])\n')
     process.exit(1)
   }
   try {
-    setup({ build: args.indexOf('--no-build') === -1, electron: args.indexOf('--no-electron') === -1 })
+    setup({ build: args.indexOf('--no-build') === -1, electron: args.indexOf('--no-electron') === -1, tests: args.indexOf('--tests') !== -1 })
   } catch (e) {
     process.stderr.write('setup: ' + (e && e.message ? e.message : e) + '\n')
     process.exit(1)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: every suite, in the order a failure is cheapest to find.
-#   0. set-up (scripts/setup.js): system packages for headless Electron, npm ci, Electron;
-#      each only when missing, so a fresh clone needs nothing run before
+#   0. set-up (scripts/setup.js --tests): system packages for headless Electron and the
+#      third-party programs the tests run as services (redis-server, postgresql), npm ci,
+#      Electron; each only when missing, so a fresh clone needs nothing run before
 #   1. lint of what Electron 9 loads (ES2019, no node: requires); Rust: formatting, clippy,
 #      unit tests of the pure logic (no Node needed)
 #   2. the release addon
@@ -27,8 +28,8 @@ finish() {
 }
 trap finish EXIT
 
-step "set-up (scripts/setup.js)"
-node scripts/setup.js --no-build
+step "set-up (scripts/setup.js --tests)"
+node scripts/setup.js --no-build --tests
 
 step "eslint (every file Electron 9 loads parses as ES2019)"
 npm run --silent lint

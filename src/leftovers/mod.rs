@@ -25,6 +25,9 @@ pub(crate) struct RunRecord {
 struct Shared {
     inner: Mutex<Inner>,
     changed: Condvar,
+    /// Held while the file is written or removed (before `inner`), so that what `on_disk`
+    /// says is what the disk has.
+    io: Mutex<()>,
 }
 
 #[derive(Default)]
@@ -35,6 +38,26 @@ struct Inner {
     dirty: bool,
     /// Whether the writer thread runs.
     writing: bool,
+    /// Spawns under way (`before_spawn`): their processes may run before `add` records them.
+    spawning: usize,
+    /// Whether the file is there.
+    on_disk: bool,
+    /// The writer thread is writing a state taken earlier.
+    in_flight: bool,
+}
+
+/// Keeps this run's record on disk while one spawn is under way (`RunRecord::before_spawn`).
+pub(crate) struct Spawning {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Spawning {
+    fn drop(&mut self) {
+        let mut inner = lock(&self.shared.inner);
+        inner.spawning -= 1;
+        inner.dirty = true;
+        self.shared.changed.notify_one();
+    }
 }
 
 impl Default for RunRecord {
@@ -63,11 +86,12 @@ impl RunRecord {
 
     /// Where to keep the record from now on; written at once, then by a thread of its own
     /// whenever services come or go (so no start or stop waits for the disk, and a burst of
-    /// them is one write).
+    /// them is one write), except a spawn that finds no file there (`before_spawn`).
     pub(crate) fn set_dir(&self, dir: PathBuf) -> io::Result<()> {
+        let _io = lock(&self.shared.io);
         let mut inner = self.inner();
         inner.dir = Some(dir);
-        write(self.main, &inner)?;
+        inner.on_disk = write(self.main, &inner)?;
         if !inner.writing {
             let (main, shared) = (self.main, self.shared.clone());
             std::thread::Builder::new()
@@ -76,6 +100,31 @@ impl RunRecord {
             inner.writing = true;
         }
         Ok(())
+    }
+
+    /// Before a spawn: the record must be on disk before any process carries this run's marker,
+    /// or a SIGKILL of the main process right after the spawn would leave what the service
+    /// starts outside its group (a daemon) where the next start's sweep cannot find it. Writes
+    /// the file at once only when it is not there (the first service, or the first after none
+    /// ran); it stays until the returned guard is dropped, after `add`.
+    pub(crate) fn before_spawn(&self) -> Spawning {
+        let mut inner = self.inner();
+        inner.spawning += 1;
+        let guard = Spawning {
+            shared: self.shared.clone(),
+        };
+        if inner.dir.is_none() || (inner.on_disk && !inner.in_flight) {
+            return guard;
+        }
+        drop(inner);
+        let _io = lock(&self.shared.io);
+        let mut inner = self.inner();
+        if !inner.on_disk {
+            if let Ok(there) = write(self.main, &inner) {
+                inner.on_disk = there;
+            }
+        }
+        guard
     }
 
     /// Records a spawned service (by the supervisor's entry id).
@@ -109,36 +158,46 @@ impl RunRecord {
 
 /// The writer thread: writes the record whenever it changed, the latest state each time.
 fn keep_written(main: Identity, shared: &Shared) {
-    let mut inner = lock(&shared.inner);
     loop {
+        let mut inner = lock(&shared.inner);
         while !inner.dirty {
             inner = shared
                 .changed
                 .wait(inner)
                 .unwrap_or_else(|e| e.into_inner());
         }
+        drop(inner);
+        let _io = lock(&shared.io);
+        let mut inner = lock(&shared.inner);
         inner.dirty = false;
+        inner.in_flight = true;
         let snapshot = Inner {
             dir: inner.dir.clone(),
             services: inner.services.clone(),
-            dirty: false,
-            writing: true,
+            spawning: inner.spawning,
+            ..Inner::default()
         };
         drop(inner);
-        let _ = write(main, &snapshot);
-        inner = lock(&shared.inner);
+        let written = write(main, &snapshot);
+        let mut inner = lock(&shared.inner);
+        inner.in_flight = false;
+        if let Ok(there) = written {
+            inner.on_disk = there;
+        }
     }
 }
 
-fn write(main: Identity, inner: &Inner) -> io::Result<()> {
+/// Writes the record, or removes it when nothing runs or is being spawned; returns whether
+/// the file is there.
+fn write(main: Identity, inner: &Inner) -> io::Result<bool> {
     let Some(dir) = &inner.dir else {
-        return Ok(());
+        return Ok(false);
     };
     let file = dir.join(format!("run-{}.json", main.pid));
-    if inner.services.is_empty() {
+    if inner.services.is_empty() && inner.spawning == 0 {
         return match std::fs::remove_file(&file) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+            _ => Ok(false),
         };
     }
     let run = Run {
@@ -147,7 +206,8 @@ fn write(main: Identity, inner: &Inner) -> io::Result<()> {
     };
     let tmp = dir.join(format!(".run-{}.json.tmp", main.pid));
     std::fs::write(&tmp, serde_json::to_vec(&run).map_err(io::Error::other)?)?;
-    std::fs::rename(&tmp, &file)
+    std::fs::rename(&tmp, &file)?;
+    Ok(true)
 }
 
 fn run_marker(main: Identity) -> String {

@@ -154,8 +154,11 @@ impl Driver {
                 }
                 _ = &mut cancel => return Ok(None),
             }
+            // On disk before the process exists, kept until `add` below.
+            let recorded = ctx.record.before_spawn();
             Running::start(entry.id, &entry.spec, &entry.launch, ctx, marker, cancel)
                 .await
+                .map(|started| started.map(|proc| (proc, recorded)))
                 .map_err(|e| Input::SpawnFailed { message: e.message })
         };
         let spawned = spawned.await;
@@ -165,7 +168,7 @@ impl Driver {
         }
         match spawned {
             Ok(None) => Input::StopRequested,
-            Ok(Some(mut proc)) => {
+            Ok(Some((mut proc, _recorded))) => {
                 let pid = proc.pid;
                 entry.attach(
                     pid,
