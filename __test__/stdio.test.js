@@ -3,7 +3,8 @@
 // 20 on Linux: 100 MiB through `cat` both ways, byte for byte; backpressure both ways with the
 // main process's RSS measured (a service that never reads its stdin, an app that stops reading
 // stdout); restarts (a new pair per process, the old stdout's 'end', EPIPE on the old stdin, a
-// 'start' listener that misses no byte); nothing of stdout in the log or 'log' events; Node's
+// 'start' listener that misses no byte, even of a process that exited before the app heard of
+// its start); nothing of stdout in the log or 'log' events; Node's
 // IPC channel and the Python helper beside the pipes; nothing polled while a service is quiet;
 // bad input and the errors of pm.stdio().
 
@@ -358,6 +359,32 @@ test("restarts: a new pair per process; the old stdout ends after its last byte;
     pm.off('start', onStart)
     process.off('uncaughtException', onUncaught)
     msgs.close()
+  }
+})
+
+test("a process that exits before its 'start' event reaches JS: pm.stdio() in the listener still gives all it wrote", { timeout: 30000 }, async () => {
+  const seen = []
+  const onStart = (e) => { if (e.name === 'oneshot') seen.push({ pid: e.pid, io: pm.stdio('oneshot') }) }
+  pm.on('start', onStart)
+  try {
+    const started = pm.start({ name: 'oneshot', script: '/bin/echo', args: ['hello'], stdio: 'pipe', restart: 'never' })
+    // The main thread busy while echo starts, prints and exits.
+    const until = Date.now() + 300
+    while (Date.now() < until);
+    const info = await started
+    await waitFor('the start event', () => seen.length === 1)
+    const [s] = seen
+    assert.strictEqual(s.pid, info.pid)
+    assert.ok(s.io, "a pair for the process the 'start' event is about")
+    let text = ''
+    s.io.stdout.setEncoding('utf8')
+    s.io.stdout.on('data', (x) => { text += x })
+    await once(s.io.stdout, 'end')
+    assert.strictEqual(text, 'hello\n')
+    // Taken and read to its end: nothing of that name runs any more.
+    assert.strictEqual(pm.stdio('oneshot'), null)
+  } finally {
+    pm.off('start', onStart)
   }
 })
 

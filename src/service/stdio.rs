@@ -5,6 +5,7 @@
 //! waits on the runtime's reactor until the pipe has data.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{watch, Mutex};
 
@@ -31,6 +32,8 @@ pub struct Stdio {
     stdout: Mutex<Option<Reader>>,
     /// Set when the app is done with both (`close`): a read or write waiting ends.
     closed: watch::Sender<bool>,
+    /// Set once a read found stdout's end (or the pair closed).
+    finished: AtomicBool,
 }
 
 impl Stdio {
@@ -44,12 +47,27 @@ impl Stdio {
                 buf: Vec::new(),
             })),
             closed: watch::Sender::new(false),
+            finished: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the app has read stdout's end (or closed the pair).
+    pub(crate) fn finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst)
+    }
+
+    /// The next chunk of stdout, or `None` at its end (then [`Stdio::finished`] is true).
+    pub async fn read(&self) -> io::Result<Option<Vec<u8>>> {
+        let chunk = self.read_chunk().await;
+        if matches!(chunk, Ok(None)) {
+            self.finished.store(true, Ordering::SeqCst);
+        }
+        chunk
     }
 
     /// The next chunk of stdout, at most [`CHUNK`] bytes; `None` at its end (the process and
     /// whatever shared its stdout are gone and everything was read), or once closed.
-    pub async fn read(&self) -> io::Result<Option<Vec<u8>>> {
+    async fn read_chunk(&self) -> io::Result<Option<Vec<u8>>> {
         let mut stdout = self.stdout.lock().await;
         let Some(Reader { pipe, buf }) = stdout.as_mut() else {
             return Ok(None);
@@ -118,6 +136,7 @@ impl Stdio {
     /// The app is done with both: closes what is still open (a read or write under way ends
     /// first).
     pub async fn close(&self) {
+        self.finished.store(true, Ordering::SeqCst);
         self.closed.send_replace(true);
         self.stdin.lock().await.take();
         self.stdout.lock().await.take();
