@@ -416,8 +416,10 @@ export interface StdioPair {
 /**
  * The stdin and stdout of the one running process that `target` names, for a service started
  * with `stdio: 'pipe'`; the same pair for the same process on every call, a new pair for each
- * (re)start. null while nothing of that name runs (not started, in backoff, stopped). A
- * listener of `'start'` can call it at once and miss no byte of the new process's output.
+ * (re)start. null while nothing of that name runs (not started, in backoff, stopped), except
+ * that the pipes of a process that exited before the app took them stay until the next start
+ * (or until the app read their end). A listener of `'start'` can call it at once and miss no
+ * byte of the new process's output, even of one that already exited.
  * Throws `ERR_PM_NOT_PIPED` when the service was not started with `stdio: 'pipe'`, and
  * `ERR_PM_AMBIGUOUS` when several processes have the name (reach one with `{ id }`).
  */

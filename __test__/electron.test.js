@@ -655,6 +655,31 @@ test('a Python service packed in app.asar runs from app.asar.unpacked under pyth
   assert.ok(quitDuration(r, 'calling-quit') < PROMPT_QUIT, why)
 })
 
+test("a Node service on Electron's binary with stdio: 'pipe' (issue 20): 4 MiB echoed through pm.stdio() in Electron 9's main process, its IPC channel beside the pipes; stderr logged, stdout not; a write after stop() errors on the stream", { timeout: TEST_TIMEOUT }, async () => {
+  const r = await runScenario('stdio')
+  const why = describeRun(r)
+  assert.equal(r.timedOut, false, why)
+  assert.equal(event(r, 'error'), undefined, 'main.js failed\n' + why)
+  assert.equal(event(r, 'pm-error'), undefined, why)
+  assert.equal(r.code, 0, 'Electron should exit 0\n' + why)
+  assert.deepEqual(r.left, [], 'processes left behind after Electron exited\n' + why)
+  const s = event(r, 'stdio')
+  assert.ok(s, why)
+  assert.equal(s.ioPid, s.pid, why)
+  assert.equal(s.echoed, s.sent, why)
+  assert.equal(s.same, true, 'echoed byte for byte\n' + why)
+  // The service ran on Electron's own binary, as Node, and its IPC channel worked beside the pipes.
+  assert.equal(s.pong.pid, s.pid)
+  assert.equal(s.pong.electron, ELECTRON_VERSION)
+  assert.equal(s.pong.node, '12.14.1')
+  assert.equal(fs.realpathSync(s.pong.execPath), fs.realpathSync(electron))
+  assert.deepEqual({ ...event(r, 'stdio-ended'), t: 0 }, { event: 'stdio-ended', t: 0, stdioAfterStop: null }, why)
+  assert.equal(event(r, 'stdio-late-write').code, 'EPIPE', why)
+  // stderr in the log, line by line; nothing of stdout.
+  const log = fs.readFileSync(path.join(r.out, 'echo.log'), 'utf8')
+  assert.match(log, new RegExp(`^\\S+ echo\\[${s.pid}\\] err: echo\\.js ${s.pid} up\\n$`), log.slice(0, 2000))
+})
+
 test('a Python script packed in app.asar but not unpacked: pm.start() throws and says to unpack it (asarUnpack)', { timeout: TEST_TIMEOUT }, async () => {
   const r = await runScenario('python')
   const why = describeRun(r)

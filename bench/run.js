@@ -4,7 +4,7 @@
 // process (bench/worker.js), one after another, and sends its figures back as JSON. Prints Markdown
 // tables and writes them to bench/out/results.md.
 //
-//   node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|scale|1-8] [--peer NAME]
+//   node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|stdio|scale|1-8] [--peer NAME]
 //
 // --windows runs the Windows cases instead: the log flood and stopall() in the official Windows
 // node.exe under Wine, elife/pm beside Windows Node's own pipe() and kill-all (bench/lib/wine.js).
@@ -34,7 +34,7 @@ function parseArgs (argv) {
     else if (k === '--peer') a.peer = argv[++i]
     else if (k.startsWith('--peer=')) a.peer = k.slice(7)
     else if (k === '-h' || k === '--help') {
-      console.log('usage: node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|scale|1-8] [--peer NAME]')
+      console.log('usage: node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|stdio|scale|1-8] [--peer NAME]')
       process.exit(0)
     } else {
       console.error('unknown argument ' + k)
@@ -68,6 +68,7 @@ const stopMedian = { key: 'tApi', note: (runs) => `API done ${runs.map((x) => x.
 const { peers: floodPeers } = require('./cases/flood')
 const { peers: restartPeers } = require('./cases/restart')
 const idle = require('./cases/idle')
+const stdioCase = require('./cases/stdio')
 const scale = require('./cases/scale')
 const services = require('./cases/services')
 const serviceLabel = (p) => services.labels[p]
@@ -173,6 +174,27 @@ const CASES = [
       return [f(r.procMs), f(r.allNs / 1e6, 2), g(r.js), r.pm.threads ? g(r.pm) : '—', g(r.node)]
     },
     foot: `Measured after every service reported running and 10 s more (V8's memory reducer runs a GC about 8 s after the burst of starting them: Node's work, not pm's), over the window shown, from /proc/self/task/*: CPU time as the scheduler counts it (schedstat, ns) and wake-ups (voluntary context switches: each time the thread slept and was woken) of every thread of the main process, grouped as the JS thread, pm's own threads (\`elife-pm*\`) and Node's other threads; the whole process's utime+stime (/proc/self/stat, 10 ms ticks) is what \`top\` would charge. maxMemory is ${idle.MAX_MEMORY / 2 ** 20} MiB, far above what an idle service uses: every service is sampled once a second and none is restarted.`
+  },
+  {
+    id: 'stdio',
+    num: 7,
+    title: (o) => `Case 7 — a piped service's stdin and stdout: ${f(mib(o.size))} MiB through \`cat\`, in the app's hands (issue 20)`,
+    // Each way, Node's pipes and pm's, taking turns run by run.
+    peers: Object.keys(stdioCase.peers),
+    label: (p) => stdioCase.peers[p].label,
+    opts: (q) => ({ size: (q ? 64 : 256) * 1024 * 1024 }),
+    timeout: 120000,
+    waitQuiet: true,
+    repeats: (p, q) => q ? 1 : 5,
+    median: { key: 'wall', note: (runs) => `MB/s ${runs.map((x) => x.mbps.toFixed(0)).join(' / ')}, event-loop p99 ${runs.map((x) => x.loop.p99.toFixed(2)).join(' / ')} ms (median by wall shown)` },
+    header: ['Way: peer', 'MB/s', 'Wall (s)', 'Event loop p99 (ms)', 'Event loop max (ms)', 'CPU s: JS thread / whole main process', 'Chunks read (avg KiB)', 'write() false'],
+    row: (r) => [f(r.mbps), f(r.wall / 1000, 2), f(r.loop.p99, 2), f(r.loop.max, 2), `${f(r.cpu.main / 1000, 2)} / ${f(r.cpu.proc / 1000, 2)}`, r.chunks ? `${f(r.chunks)} (${f(r.avgChunk / 1024, 1)})` : '—', f(r.falses)],
+    summary: (res) => 'Summary: elife/pm MB/s ÷ Node\'s in the same run: ' + Object.keys(stdioCase.WAYS).map((w) => {
+      const a = res['pm:' + w]; const b = res['node:' + w]
+      const ok = usable(a) && usable(b)
+      return `${w} **${ok ? (a.mbps / b.mbps).toFixed(2) + '×' : 'n/a'}** (p99 ${ok ? a.loop.p99.toFixed(2) + ' vs ' + b.loop.p99.toFixed(2) + ' ms' : 'n/a'})`
+    }).join('; '),
+    foot: 'MB/s: 10^6 bytes per second of wall time, from the first write (service → app: from the spawn resolving) to the stdout\'s `end`. The app writes one 64 KiB Buffer over and over, waiting for `drain` whenever `write()` returns false, and counts what it reads. Event loop: `monitorEventLoopDelay({ resolution: 1 })` over the transfer. CPU: the JS thread alone (/proc schedstat) and every thread of the main process (`process.cpuUsage()`). Node\'s child stdio are Unix socket pairs (libuv), read and written on the JS thread itself; pm\'s are pipes (stdout widened to 1 MiB, stdin 64 KiB), read and written on pm\'s own threads, which run at a lower priority than the app\'s. Median of 5 runs by wall, each in a fresh process, the peers taking turns.'
   },
   {
     id: 'scale',

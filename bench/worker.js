@@ -36,6 +36,7 @@ async function main () {
     case 'flood': return require('./cases/flood').run(peer, ctx)
     case 'restart': return require('./cases/restart').run(peer, ctx)
     case 'idle': return require('./cases/idle').run(peer, ctx)
+    case 'stdio': return require('./cases/stdio').run(peer, ctx)
     case 'scale': return require('./cases/scale').run(peer, ctx)
     case 'start': case 'stop': case 'memory': return require('./cases/services')[caseName](peer, ctx)
     default: throw new Error('unknown case ' + caseName)

@@ -7,7 +7,8 @@
 #   4. node:test suites in Windows node.exe 20 under Wine (__test__/windows/*.win.js; features:
 #      readiness, dependsOn, the restart and memory limits, metrics, messages, restartall;
 #      thirdparty: readyWhen, healthCheck, restart policies and detached grandchildren, with
-#      node.exe run as a plain program)
+#      node.exe run as a plain program; stdio: an MCP server from npm driven by the MCP SDK's
+#      Client over pm.stdio(), bytes echoed both ways, restarts of a piped service)
 #   5. the main process killed from Linux (kill -9 of its Wine process) leaves nothing behind
 #      (__test__/windows/orphans.linux.js, Linux node driving Wine)
 #   6. the Windows Electron 9.4.1 main process under xvfb-run: a service packed in app.asar, a
@@ -63,7 +64,7 @@ ELIFE_PM_TEST_NODE=$(winepath -w "$NODE_EXE") LIBNODE_PATH=$LIBNODE_STUB CARGO_T
 grep -E '^test result' "$LOGS/cargo-test.out"
 took
 
-SUITES=(${WIN_SUITES:-__test__/windows/core.win.js __test__/windows/restart.win.js __test__/windows/logs.win.js __test__/windows/lifecycle.win.js __test__/windows/features.win.js __test__/windows/thirdparty.win.js})
+SUITES=(${WIN_SUITES:-__test__/windows/core.win.js __test__/windows/restart.win.js __test__/windows/logs.win.js __test__/windows/lifecycle.win.js __test__/windows/features.win.js __test__/windows/thirdparty.win.js __test__/windows/stdio.win.js})
 step "node:test in Windows node.exe $NODE_WIN_VERSION under Wine: ${SUITES[*]}"
 rc=0
 timeout 900 wine "$NODE_EXE" --test --test-concurrency=1 "${SUITES[@]}" > "$LOGS/node-tests.out" 2>&1 || rc=$?

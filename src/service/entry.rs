@@ -48,6 +48,8 @@ struct StdioSlot {
     pid: u32,
     waiting: Option<Piped>,
     taken: Option<Arc<Stdio>>,
+    /// The process exited before the app took its pipes.
+    exited: bool,
 }
 
 impl Entry {
@@ -131,14 +133,21 @@ impl Entry {
             pid,
             waiting: Some(p),
             taken: None,
+            exited: false,
         });
     }
 
-    /// The process is gone: nothing more can be sent to it, and pipes the app did not take
-    /// close (those it took stay its own until it reads their end).
+    /// The process is gone: nothing more can be sent to it. Pipes the app took stay its own
+    /// until it reads their end; pipes it has not taken yet stay here until the next start (or
+    /// until the entry goes), so that a `'start'` listener that runs only after a short-lived
+    /// process exited still gets all it wrote.
     pub(crate) fn detach_channel(&self) {
         *lock(&self.channel) = None;
-        *lock(&self.stdio) = None;
+        let mut stdio = lock(&self.stdio);
+        match stdio.as_mut() {
+            Some(slot) if slot.taken.is_none() => slot.exited = true,
+            _ => *stdio = None,
+        }
     }
 
     /// The last lines of the current (or last) process.
@@ -147,12 +156,18 @@ impl Entry {
     }
 
     /// The current process's stdin and stdout for the app: the same pair on every call for
-    /// one process; `None` while no piped process runs.
+    /// one process; `None` while no piped process runs, but for the pipes of one that exited
+    /// before the app took them (until the next start, or until the app read their end).
     pub(crate) fn stdio(&self) -> Option<Arc<Stdio>> {
-        let mut slot = lock(&self.stdio);
-        let slot = slot.as_mut()?;
+        let mut guard = lock(&self.stdio);
+        let slot = guard.as_mut()?;
         if let Some(p) = slot.waiting.take() {
             slot.taken = Some(Arc::new(Stdio::new(self.id, slot.pid, p)));
+        }
+        // An exited process's pipes, once the app read their end: nothing runs.
+        if slot.exited && slot.taken.as_ref().is_some_and(|t| t.finished()) {
+            *guard = None;
+            return None;
         }
         slot.taken.clone()
     }
