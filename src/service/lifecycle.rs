@@ -401,14 +401,10 @@ impl Lifecycle {
         let message = format!("{} will not start: {message}", self.who());
         self.info.state = State::Errored;
         self.info.error = Some(message.clone());
-        let waiting = self.unsettled;
         let settle = self.settle(Err(PmError::new(ErrorKind::Dependency, message.clone())));
-        // A start() still waiting hears of it by its rejection.
-        let events = if waiting {
-            Vec::new()
-        } else {
-            vec![Event::Error { id, name, message }]
-        };
+        // Both reports, unlike a failed spawn: dependents are often started together and
+        // awaited as a group (or not at all), and the app must hear which one will never run.
+        let events = vec![Event::Error { id, name, message }];
         self.step(events, Next::Done, settle)
     }
 
@@ -1026,8 +1022,8 @@ mod tests {
         });
         assert_eq!(
             (kinds(&s), s.next),
-            (vec![], Next::Done),
-            "the rejection is the report"
+            (vec!["error"], Next::Done),
+            "an 'error' event as well as the rejection"
         );
         assert_eq!(m.info().state, State::Errored);
         match &s.settle {
