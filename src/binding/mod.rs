@@ -322,6 +322,20 @@ pub(crate) fn stdio_read<'env>(
     stdio::read(env, pair).map_err(internal)
 }
 
+/// A chunk of a pair's stdout if one is there now (a Buffer), null at its end, undefined when
+/// the pipe is empty: then `stdioRead` waits.
+#[napi(catch_unwind)]
+pub(crate) fn stdio_read_now(pair: &stdio::Pair) -> Either3<Buffer, Null, Undefined> {
+    stdio::read_now(pair)
+}
+
+/// Writes what a pair's stdin takes now: how many bytes of `data` (the rest goes through
+/// `stdioWrite`, which waits, and reports any error).
+#[napi(catch_unwind)]
+pub(crate) fn stdio_write_now(pair: &stdio::Pair, data: Buffer) -> i64 {
+    stdio::write_now(pair, &data)
+}
+
 /// Writes a chunk to a pair's stdin; settles once the pipe took all of it.
 #[napi(catch_unwind)]
 pub(crate) fn stdio_write<'env>(

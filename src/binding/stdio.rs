@@ -1,7 +1,7 @@
 //! A piped service's stdin and stdout as JS sees them (`pm.stdio()`; the streams are
 //! lib/stdio.js's): the pair is an external value that JS holds as long as its streams live
 //! (garbage collection closes what an app dropped), and the calls on it read one chunk, write
-//! one chunk, end stdin, or close both.
+//! one chunk (each first tried without waiting), end stdin, or close both.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use napi::{Env, JsDeferred};
 use serde_json::Value;
 
 use crate::runtime;
-use crate::service::stdio::Stdio;
+use crate::service::stdio::{ReadNow, Stdio};
 
 pub(crate) type Pair = External<Arc<Stdio>>;
 
@@ -28,6 +28,23 @@ pub(crate) fn read<'env>(env: &'env Env, pair: &Pair) -> Result<Object<'env>> {
         }
     });
     Ok(promise)
+}
+
+/// A chunk of stdout if one is there now, null at its end, undefined otherwise. An error is
+/// left for the read that waits (`read`), which rejects with it.
+pub(crate) fn read_now(stdio: &Stdio) -> Either3<Buffer, Null, Undefined> {
+    match stdio.read_now() {
+        Ok(ReadNow::Data(chunk)) => Either3::A(Buffer::from(chunk)),
+        Ok(ReadNow::End) => Either3::B(Null),
+        Ok(ReadNow::Empty) | Err(_) => Either3::C(()),
+    }
+}
+
+/// How much of `data` stdin took now. An error is left for the write that waits (`write`),
+/// which reports it with its code.
+pub(crate) fn write_now(stdio: &Stdio, data: &[u8]) -> i64 {
+    // A Buffer's length is a safe integer.
+    stdio.write_now(data).map_or(0, |n| n as i64)
 }
 
 /// Writes `data` to stdin: `{ ok }`, or `{ error: { code, message } }` with the code Node

@@ -6,7 +6,8 @@
 //!
 //! A quiet service holds no read buffer: the pump waits until its pipe has data, then reads it
 //! into a buffer of the runtime thread's own, and turns it into owned batches before it waits
-//! again.
+//! again. A service that fills its pipe between two reads gets a wider one, while the process's
+//! budget lasts (`os::ReadPipe::widen`).
 
 use std::cell::RefCell;
 use std::io;
@@ -22,7 +23,7 @@ use crate::logs::tap::{LogTap, TapSource};
 use crate::logs::writer::Writer;
 use crate::os::ReadPipe;
 
-/// The most one read takes: a quarter of the (widened) pipe.
+/// The most one read takes: a quarter of a widened pipe.
 const READ_SIZE: usize = 256 * 1024;
 /// A batch is handed to the writer once it reaches this size, so memory per stream stays
 /// bounded even when every line is one byte long.
@@ -52,7 +53,8 @@ pub(crate) struct Pump {
 }
 
 enum Read {
-    Data(Vec<Vec<u8>>),
+    /// Formatted batches, and whether the read took a whole default pipe.
+    Data(Vec<Vec<u8>>, bool),
     Nothing,
     End,
 }
@@ -65,6 +67,8 @@ impl Pump {
         let mut lines = LineSplitter::default();
         let mut tapped = Vec::new();
         let mut draining = false;
+        // Held while the pipe is wide (a slot of the process's budget).
+        let mut wide = None;
         loop {
             if !draining {
                 tokio::select! {
@@ -76,7 +80,10 @@ impl Pump {
                 let mut buf = scratch.borrow_mut();
                 match pipe.try_read(&mut buf) {
                     Ok(0) => Read::End,
-                    Ok(n) => Read::Data(self.take(&buf[..n], &mut lines, &mut tapped)),
+                    Ok(n) => Read::Data(
+                        self.take(&buf[..n], &mut lines, &mut tapped),
+                        n >= crate::os::BUSY_PIPE,
+                    ),
                     Err(e)
                         if matches!(
                             e.kind(),
@@ -89,7 +96,12 @@ impl Pump {
                 }
             });
             match read {
-                Read::Data(batches) => self.send(batches, &mut tapped).await,
+                Read::Data(batches, busy) => {
+                    if busy && wide.is_none() {
+                        wide = pipe.widen();
+                    }
+                    self.send(batches, &mut tapped).await
+                }
                 // Drained: nothing more will come.
                 Read::Nothing if draining => break,
                 Read::Nothing => {}

@@ -49,6 +49,11 @@ pub(crate) trait ReadPipe: Send + 'static {
     fn readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send;
     /// Reads what is there without waiting: `WouldBlock` when nothing is.
     fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize>;
+    /// Makes the pipe hold more, once its writer proved busy (a read took [`BUSY_PIPE`]
+    /// bytes): `None` when the budget is spent or the OS sizes pipes itself.
+    fn widen(&self) -> Option<WidePipe> {
+        None
+    }
 }
 
 #[cfg(unix)]
@@ -58,6 +63,9 @@ impl ReadPipe for tokio::net::unix::pipe::Receiver {
     }
     fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
         tokio::net::unix::pipe::Receiver::try_read(self, buf)
+    }
+    fn widen(&self) -> Option<WidePipe> {
+        unix::pipe_size::widen(self)
     }
 }
 
@@ -79,6 +87,49 @@ impl ReadPipe for tokio::net::windows::named_pipe::NamedPipeServer {
 /// with the exit, and a descendant that left the group may still write (pm waits up to
 /// `DRAIN_LIMIT` for it).
 pub(crate) const PIPES_END_WITH_JOB: bool = cfg!(windows);
+
+/// A pipe made to hold more than the default: one slot of the process's budget, held as long as
+/// the pipe (`unix/pipe_size.rs`). Windows sizes its pipes when it makes them and never widens
+/// one.
+#[cfg(unix)]
+pub(crate) use unix::pipe_size::Wide as WidePipe;
+#[cfg(windows)]
+pub(crate) type WidePipe = std::convert::Infallible;
+
+/// What one read or write must move for its pipe to count as busy (and worth widening).
+pub(crate) const BUSY_PIPE: usize = 64 * 1024;
+
+/// Reads what a service's stdout pipe (`stdio: 'pipe'`) holds now into `buf`'s spare room, on
+/// any thread and without asking the runtime's reactor: 0 at the end, `WouldBlock` when empty.
+/// A read that waits must use [`ReadPipe::readable`] and `try_read` instead (they keep the
+/// reactor's view of the pipe right).
+pub(crate) fn read_now(pipe: &OutputPipe, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    return unix::pipe_io::read_now(pipe, buf);
+    // Windows reads through the reactor's own buffer: nothing else may read the handle.
+    #[cfg(windows)]
+    return pipe.try_read_buf(buf);
+}
+
+/// Writes what a service's stdin pipe takes now of `data`, on any thread and without asking
+/// the runtime's reactor; `WouldBlock` when it is full.
+pub(crate) fn write_now(pipe: &StdinPipe, data: &[u8]) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    return unix::pipe_io::write_now(pipe, data);
+    #[cfg(windows)]
+    return pipe.try_write(data);
+}
+
+/// Makes a service's stdin pipe hold more, once the app filled it; see [`ReadPipe::widen`].
+pub(crate) fn widen_stdin(pipe: &StdinPipe) -> Option<WidePipe> {
+    #[cfg(unix)]
+    return unix::pipe_size::widen(pipe);
+    #[cfg(windows)]
+    {
+        let _ = pipe;
+        None
+    }
+}
 
 /// The number the child finds its IPC channel on (`NODE_CHANNEL_FD`), as `fork` gives it.
 pub(crate) const CHILD_FD: i32 = 3;

@@ -5,6 +5,8 @@ pub(crate) mod fds;
 pub(crate) mod fs;
 pub(crate) mod log_file;
 pub(crate) mod marked;
+pub(crate) mod pipe_io;
+pub(crate) mod pipe_size;
 pub(crate) mod priority;
 pub(super) mod process;
 pub(crate) mod procinfo;

@@ -41,8 +41,6 @@ pub(crate) fn spawn(command: &Command, extra_env: &[(String, String)]) -> io::Re
     };
     let started = start(command, extra_env, child_end);
     let (process, pid, ends) = started.map_err(|e| describe_spawn_error(e, command))?;
-    widen_pipe(&ends.stdout);
-    widen_pipe(&ends.stderr);
     let channel = parent_end.map(Channel::new).transpose()?;
     Ok(Spawned {
         process,
@@ -168,22 +166,6 @@ fn start(
     };
     Ok((Process::new(child, pid), pid, ends))
 }
-
-/// Output pipes hold 1 MiB instead of Linux's default 64 KiB: a chatty service blocks less
-/// often and pm reads its output in fewer, larger pieces. Best effort: a smaller pipe (the
-/// per-user limit in /proc/sys/fs/pipe-user-pages-soft) still works.
-fn widen_pipe(pipe: &impl AsRawFd) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: fcntl on an open pipe fd.
-    unsafe {
-        libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = pipe;
-}
-
-#[cfg(target_os = "linux")]
-const PIPE_SIZE: libc::c_int = 1 << 20;
 
 /// The interpreter that the `#!` line of `program` names, when `program` exists and has one:
 /// an exec that fails with "not found" for an existing script means that one is missing.
