@@ -121,12 +121,18 @@ impl Supervisor {
             }
         };
         let layers = stop_layers(&stopping);
-        // The first layer (services nothing else here depends on) is asked in the call; each
-        // other layer once the one before it is gone.
+        // The first layer (services nothing else here depends on) is asked in the call, and
+        // woken from the runtime; each other layer once the one before it is gone.
         if let Some(first) = layers.first() {
             for e in first {
-                e.request_stop();
+                e.mark_stop();
             }
+            let first = first.clone();
+            self.rt.spawn(async move {
+                for e in first {
+                    e.request_stop();
+                }
+            });
         }
         async move {
             let mut infos = Vec::with_capacity(stopping.len());
@@ -413,28 +419,19 @@ fn recent_lines(entries: &[Arc<Entry>], want: usize) -> Vec<TapLine> {
 /// Orders services for stopping: each layer holds the services that no other service still to
 /// be stopped depends on (by name), so dependents stop before their dependencies. What is left
 /// in a cycle (which `start` refuses) goes in one last layer.
+/// `entries` in the order of a stop (`dependencies::stop_layers`).
 fn stop_layers(entries: &[Arc<Entry>]) -> Vec<Vec<Arc<Entry>>> {
-    let mut left: Vec<Arc<Entry>> = entries.to_vec();
-    let mut layers = Vec::new();
-    while !left.is_empty() {
-        let needed = |e: &Arc<Entry>| {
-            left.iter().any(|o| {
-                !Arc::ptr_eq(o, e)
-                    && e.spec
-                        .name
-                        .as_ref()
-                        .is_some_and(|n| o.spec.depends_on.iter().any(|d| &d.name == n))
-            })
-        };
-        let (now, later): (Vec<_>, Vec<_>) = left.iter().cloned().partition(|e| !needed(e));
-        if now.is_empty() {
-            layers.push(later);
-            break;
-        }
-        layers.push(now);
-        left = later;
-    }
-    layers
+    let services: Vec<(Option<&str>, Vec<&str>)> = entries
+        .iter()
+        .map(|e| {
+            let deps = e.spec.depends_on.iter().map(|d| d.name.as_str()).collect();
+            (e.spec.name.as_deref(), deps)
+        })
+        .collect();
+    crate::service::dependencies::stop_layers(&services)
+        .into_iter()
+        .map(|layer| layer.into_iter().map(|i| Arc::clone(&entries[i])).collect())
+        .collect()
 }
 
 fn dependency_names(spec: &StartSpec) -> Vec<String> {

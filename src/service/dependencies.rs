@@ -1,9 +1,56 @@
 //! Whether a service may spawn, by its `dependsOn` entries: each dependency is ready (it runs
 //! and is ready) or completed (it exited with code 0 and will not run again), as the entry
 //! asks; or it failed for good, and the dependent will never start. Pure: the facts come from
-//! the live services and the last ending of each name (`Context`).
+//! the live services and the last ending of each name (`Context`). And the other way round,
+//! the order of a stop: dependents before what they depend on (`stop_layers`).
+
+use std::collections::HashMap;
 
 use crate::start::checks::{Dependency, RestartPolicy, When};
+
+/// The order in which services stop (`stopall()`, or a stop of several): each layer holds the
+/// services (by index) that nothing still running among them depends on; the last layer takes
+/// whatever is left of a cycle. Each service is given by its name and the names it depends
+/// on. Linear in the services and their dependencies: a stop of a thousand is computed on the
+/// JS thread before any of them is asked.
+pub(crate) fn stop_layers<'a>(services: &[(Option<&'a str>, Vec<&'a str>)]) -> Vec<Vec<usize>> {
+    // A dependency on the service's own name is not a reason to wait for itself.
+    let others = |(name, deps): &(Option<&'a str>, Vec<&'a str>)| {
+        let name = *name;
+        deps.clone().into_iter().filter(move |d| Some(*d) != name)
+    };
+    // How many services still running depend on each name.
+    let mut dependents: HashMap<&str, usize> = HashMap::new();
+    for s in services {
+        for d in others(s) {
+            *dependents.entry(d).or_default() += 1;
+        }
+    }
+    let mut left: Vec<usize> = (0..services.len()).collect();
+    let mut layers = Vec::new();
+    while !left.is_empty() {
+        let needed = |i: &usize| {
+            services[*i]
+                .0
+                .is_some_and(|n| dependents.get(n).is_some_and(|&c| c > 0))
+        };
+        let (now, later): (Vec<usize>, Vec<usize>) = left.into_iter().partition(|i| !needed(i));
+        if now.is_empty() {
+            layers.push(later);
+            break;
+        }
+        for &i in &now {
+            for d in others(&services[i]) {
+                if let Some(c) = dependents.get_mut(d) {
+                    *c -= 1;
+                }
+            }
+        }
+        layers.push(now);
+        left = later;
+    }
+    layers
+}
 
 /// What a live service of a dependency's name looks like now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +143,42 @@ fn after(d: &Dependency, ending: Option<Ending>) -> Verdict {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_stop_goes_from_dependents_to_what_they_depend_on() {
+        use super::stop_layers;
+        let s = |name: Option<&'static str>, deps: &[&'static str]| (name, deps.to_vec());
+        // app -> api -> db, worker -> db; an unnamed one and a stranger go first.
+        let services = [
+            s(Some("db"), &[]),
+            s(Some("api"), &["db"]),
+            s(Some("app"), &["api", "db"]),
+            s(Some("worker"), &["db"]),
+            s(None, &["db"]),
+            s(Some("lone"), &["not-here"]),
+        ];
+        assert_eq!(
+            stop_layers(&services),
+            vec![vec![2, 3, 4, 5], vec![1], vec![0]]
+        );
+        // Two of a name: both wait for all their dependents.
+        let twins = [
+            s(Some("db"), &[]),
+            s(Some("db"), &[]),
+            s(Some("api"), &["db"]),
+        ];
+        assert_eq!(stop_layers(&twins), vec![vec![2], vec![0, 1]]);
+        // A cycle (refused at start(), but never a hang here) ends in one last layer.
+        let cycle = [
+            s(Some("a"), &["b"]),
+            s(Some("b"), &["a"]),
+            s(Some("c"), &["a"]),
+        ];
+        assert_eq!(stop_layers(&cycle), vec![vec![2], vec![0, 1]]);
+        // Its own name is no reason to wait.
+        assert_eq!(stop_layers(&[s(Some("x"), &["x"])]), vec![vec![0]]);
+        assert!(stop_layers(&[]).is_empty());
+    }
+
     use super::*;
 
     fn dep(name: &str, when: When) -> Dependency {
