@@ -1,6 +1,7 @@
 'use strict'
 // Supervisor events on the JS side: listeners for each event name, and the dispatcher the
-// native side calls for every event, in order. Node 12 syntax only.
+// native side calls for every event, in order. The native side is told which events have
+// listeners, and does not convert those nobody hears (but 'error'). Node 12 syntax only.
 
 const native = require('./native')
 const keepAlive = require('./keep-alive')
@@ -62,14 +63,20 @@ function checkListener (call, event, fn) {
 function on (event, fn) {
   checkListener('on', event, fn)
   listeners[event].push(fn)
-  if (event === 'log' && listeners.log.length === 1) native.setLogListening(true)
+  if (listeners[event].length === 1) {
+    native.setHeard(event, true)
+    if (event === 'log') native.setLogListening(true)
+  }
 }
 
 function off (event, fn) {
   checkListener('off', event, fn)
   const i = listeners[event].lastIndexOf(fn)
   if (i >= 0) listeners[event].splice(i, 1)
-  if (event === 'log' && i >= 0 && listeners.log.length === 0) native.setLogListening(false)
+  if (i >= 0 && listeners[event].length === 0) {
+    native.setHeard(event, false)
+    if (event === 'log') native.setLogListening(false)
+  }
 }
 
 module.exports = { dispatch: dispatch, on: on, off: off }

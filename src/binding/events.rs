@@ -11,6 +11,7 @@
 //! `stop()` resolves after the `'exit'` and `'stop'` events of what it stopped have reached the
 //! listeners, as an app reading the events next to the promise expects.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use napi::bindgen_prelude::*;
@@ -39,6 +40,34 @@ static QUEUE: Mutex<Queue> = Mutex::new(Queue {
     items: Vec::new(),
     scheduled: false,
 });
+/// The events that JS drops unheard, which are not converted at all while no listener wants
+/// them (a `stopall()` of a thousand services makes two thousand). The others always go:
+/// an unheard `'error'` or `'warning'` becomes a process warning, and `'ended'` is pm's own.
+const DROPPED_UNHEARD: [&str; 7] = [
+    "start", "ready", "exit", "restart", "stop", "message", "log",
+];
+/// Which of [`DROPPED_UNHEARD`] JS has listeners for, a bit each.
+static HEARD: AtomicU8 = AtomicU8::new(0);
+
+/// JS has listeners for `event`, or has none any more.
+pub(crate) fn set_heard(event: &str, heard: bool) {
+    if let Some(i) = DROPPED_UNHEARD.iter().position(|e| *e == event) {
+        if heard {
+            HEARD.fetch_or(1 << i, Ordering::SeqCst);
+        } else {
+            HEARD.fetch_and(!(1 << i), Ordering::SeqCst);
+        }
+    }
+}
+
+/// Whether an event of this type goes to JS now.
+fn wanted(kind: Option<&str>) -> bool {
+    match kind.and_then(|k| DROPPED_UNHEARD.iter().position(|e| *e == k)) {
+        Some(i) => HEARD.load(Ordering::SeqCst) & (1 << i) != 0,
+        None => true,
+    }
+}
+
 /// The owner's function; taken out when the owner's environment is torn down.
 static CALLBACK: RwLock<Option<Callback>> = RwLock::new(None);
 
@@ -64,11 +93,13 @@ pub(crate) fn install(
             for item in items {
                 match item {
                     Item::Event(e) => {
+                        let kind = e.get("type").and_then(Value::as_str);
                         if let Some(sup) = &sup {
-                            let message = e.get("type").and_then(Value::as_str) == Some("message");
-                            sup.delivered(message);
+                            sup.delivered(kind == Some("message"));
                         }
-                        batch.push(e);
+                        if wanted(kind) {
+                            batch.push(e);
+                        }
                     }
                     // Resolving schedules the promise's own callback, which runs after the
                     // listeners of this batch.

@@ -279,6 +279,12 @@ pub(crate) fn use_state_dir(env: Env, dir: String) -> Result<(), &'static str> {
     })
 }
 
+/// JS has listeners for `event`, or none any more: events nobody hears are not converted.
+#[napi(catch_unwind)]
+pub(crate) fn set_heard(event: String, heard: bool) {
+    events::set_heard(&event, heard);
+}
+
 /// Turns `'log'` events on while JS has listeners for them, off when it has none.
 #[napi(catch_unwind)]
 pub(crate) fn set_log_listening(env: Env, on: bool) -> Result<(), &'static str> {
