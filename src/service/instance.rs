@@ -18,9 +18,10 @@ use crate::logs::pump::{Pump, ReadyLine};
 use crate::logs::tail::Tail;
 use crate::logs::tap::TapSource;
 use crate::logs::writer::{Destination, Writer};
-use crate::os::{Channel, Exit, Killer, OutputPipe, Process, StdinPipe, StopSignal};
+use crate::os::{Channel, Exit, Killer, Process, StopSignal};
 use crate::service::context::Context;
 use crate::service::ipc::{self, Decoder, FromChild};
+use crate::service::stdio::Piped;
 use crate::start::checks::ReadyWhen;
 use crate::start::launch::Launch;
 use crate::start::options::StartSpec;
@@ -29,12 +30,6 @@ use crate::start::options::StartSpec;
 /// left the process group and that pm could not find may hold a pipe open); past that the
 /// rest is abandoned.
 pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(2);
-
-/// The service's stdin and stdout, for the app (`stdio: 'pipe'`).
-pub(crate) struct Piped {
-    pub(crate) stdin: StdinPipe,
-    pub(crate) stdout: OutputPipe,
-}
 
 pub(crate) struct Running {
     pub(crate) pid: u32,

@@ -14,7 +14,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{watch, Mutex};
 
 use crate::os::{OutputPipe, ReadPipe, StdinPipe, WidePipe};
-use crate::service::instance::Piped;
+
+/// A piped service's stdin and stdout as its spawn gives them, until the app takes them.
+pub(crate) struct Piped {
+    pub(crate) stdin: StdinPipe,
+    pub(crate) stdout: OutputPipe,
+}
 
 /// The most one read hands to the app: all that the service's stdout pipe holds (pm widens it
 /// to 1 MiB on Linux once it fills), so that a fast service's output crosses into JS in few,
