@@ -149,7 +149,7 @@ pub(crate) use unix::{
     fs, log_file, marked, priority,
     process::{Killer, Process},
     procinfo,
-    spawn::{Input as StdinPipe, Output as OutputPipe},
+    spawn::{Input as StdinPipe, Output as OutputPipe, Spawned},
     spawner::Spawner,
 };
 
@@ -159,7 +159,7 @@ pub(crate) use windows::{
     fs, log_file, marked, priority,
     process::{Killer, Process},
     procinfo,
-    spawn::{Input as StdinPipe, Output as OutputPipe},
+    spawn::{Input as StdinPipe, Output as OutputPipe, Spawned},
     spawner::Spawner,
 };
 

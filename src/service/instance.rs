@@ -18,7 +18,7 @@ use crate::logs::pump::{Pump, ReadyLine};
 use crate::logs::tail::Tail;
 use crate::logs::tap::TapSource;
 use crate::logs::writer::{Destination, Writer};
-use crate::os::{Channel, Exit, Killer, Process, StopSignal};
+use crate::os::{Channel, Exit, Killer, OutputPipe, Process, Spawned, StdinPipe, StopSignal};
 use crate::service::context::Context;
 use crate::service::ipc::{self, Decoder, FromChild};
 use crate::service::stdio::Piped;
@@ -64,21 +64,8 @@ impl Running {
         marker: String,
         cancel: impl std::future::Future<Output = ()>,
     ) -> Result<Option<Running>, PmError> {
-        let spawn = async {
-            crate::start::check_before_spawn(launch).await?;
-            ctx.spawner
-                .spawn(
-                    launch.command.clone(),
-                    vec![(MARKER_ENV.to_string(), marker.clone())],
-                )
-                .await
-                .map_err(|e| PmError::new(ErrorKind::Spawn, e.to_string()))
-        };
-        let spawned = tokio::select! {
-            // A spawn that is done wins over a stop that came at the same time.
-            biased;
-            spawned = spawn => spawned?,
-            _ = cancel => return Ok(None),
+        let Some(spawned) = spawn_unless_stopped(launch, ctx, &marker, cancel).await? else {
+            return Ok(None);
         };
         let pid = spawned.pid;
         let label = spec.label();
@@ -108,22 +95,11 @@ impl Running {
             tail: tail.clone(),
             ready_line: ready_line.clone(),
         };
-        let mut pumps = vec![tokio::spawn(
-            pump(Stream::Stderr, &err).run(spawned.stderr, gone.subscribe()),
-        )];
-        let piped = match spawned.stdin {
-            // stdio: 'pipe': stdout is the app's, not the log's.
-            Some(stdin) => Some(Piped {
-                stdin,
-                stdout: spawned.stdout,
-            }),
-            None => {
-                pumps.push(tokio::spawn(
-                    pump(Stream::Stdout, &out).run(spawned.stdout, gone.subscribe()),
-                ));
-                None
-            }
-        };
+        let (pumps, piped) = read_output(
+            |stream| pump(stream, if stream == Stream::Stdout { &out } else { &err }),
+            (spawned.stdout, spawned.stderr, spawned.stdin),
+            &gone,
+        );
 
         let handles_stop = Arc::new(AtomicBool::new(false));
         let listener = spawned.channel.clone().map(|channel| {
@@ -235,6 +211,53 @@ impl Running {
         }
         later
     }
+}
+
+/// Spawns the command with the spawn's marker, unless a stop comes first (`Ok(None)`).
+async fn spawn_unless_stopped(
+    launch: &Arc<Launch>,
+    ctx: &Context,
+    marker: &str,
+    cancel: impl std::future::Future<Output = ()>,
+) -> Result<Option<Spawned>, PmError> {
+    let spawn = async {
+        crate::start::check_before_spawn(launch).await?;
+        ctx.spawner
+            .spawn(
+                launch.command.clone(),
+                vec![(MARKER_ENV.to_string(), marker.to_string())],
+            )
+            .await
+            .map_err(|e| PmError::new(ErrorKind::Spawn, e.to_string()))
+    };
+    tokio::select! {
+        // A spawn that is done wins over a stop that came at the same time.
+        biased;
+        spawned = spawn => spawned.map(Some),
+        _ = cancel => Ok(None),
+    }
+}
+
+/// Where the process's output goes: stderr to its log, line by line, and stdout too, unless
+/// the app takes it with stdin (`stdio: 'pipe'`: then they are kept for the app).
+fn read_output(
+    pump: impl Fn(Stream) -> Pump,
+    (stdout, stderr, stdin): (OutputPipe, OutputPipe, Option<StdinPipe>),
+    gone: &watch::Sender<bool>,
+) -> (Vec<JoinHandle<()>>, Option<Piped>) {
+    let mut pumps = vec![tokio::spawn(
+        pump(Stream::Stderr).run(stderr, gone.subscribe()),
+    )];
+    let piped = match stdin {
+        Some(stdin) => Some(Piped { stdin, stdout }),
+        None => {
+            pumps.push(tokio::spawn(
+                pump(Stream::Stdout).run(stdout, gone.subscribe()),
+            ));
+            None
+        }
+    };
+    (pumps, piped)
 }
 
 /// When `Running::finish` ends what the process started that left its group.
