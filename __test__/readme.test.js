@@ -6,7 +6,7 @@
 // other blocks name (`// services/db/index.js`, `# services/worker.py`) written to its path in
 // the app. fixtures/readme-harness.js loads main.js, records what happens, and quits the app
 // once it has settled. An example fails when it throws (or rejects), a service exits or errors
-// before the quit, a send() reaches nothing, a stop() or restart() finds nothing to act on, the
+// before the quit (a one-shot task that completes is fine), a send() reaches nothing, a stop() or restart() finds nothing to act on, the
 // app exits unasked or not with 0, a service is killed at its stop timeout, or a process is
 // left once Electron exited. Every named file must be run by some app.
 //
@@ -103,7 +103,8 @@ for (const [i, main] of apps.entries()) {
 
     const pmErrors = events.filter((e) => e.event === 'pm-error')
     assert.deepEqual(pmErrors.map((e) => e.payload), [], 'pm reported errors\n' + why)
-    const crashes = events.slice(0, quitting).filter((e) => e.event === 'pm-exit' && !e.payload.requested)
+    // A one-shot task's exit 0 (`completed`) is its success, not a crash.
+    const crashes = events.slice(0, quitting).filter((e) => e.event === 'pm-exit' && !e.payload.requested && !e.payload.completed)
     assert.deepEqual(crashes.map((e) => e.payload), [], 'a service exited by itself before the quit\n' + why)
     const stops = events.slice(quitting).filter((e) => e.event === 'pm-exit')
     assert.deepEqual(stops.filter((e) => !e.payload.requested || e.payload.killed).map((e) => e.payload), [],
