@@ -549,6 +549,9 @@ test('a daemon whose main process is SIGKILLed: the death signal misses the gran
   const second = await launch('second')
   assert.deepStrictEqual(await survivors([first.gc], 5000), [], 'the next start did not end the grandchild: ' + JSON.stringify(describePid(first.gc)))
   assert.deepStrictEqual(carrying(first.marker), [])
+  // The app is told, by pid, beside any process group that was left.
+  const warned = await waitFor('the sweep\'s warning', () => read(path.join(out, 'second.warnings')), 30000)
+  assert.match(warned, new RegExp('ended .*\\b1 process\\(es\\) that had left their service\'s process group \\(pids: ' + first.gc + '\\)'), warned)
   assert.ok(isAlive(second.gc), 'the new run\'s own daemon runs')
   // A quit (SIGTERM, in plain Node) stops the service and its daemon too.
   second.child.kill('SIGTERM')

@@ -301,11 +301,11 @@ impl Supervisor {
 
     /// Ends what killed runs of this app left behind (recorded in `dir`) on a thread of its
     /// own, holding back every spawn until it is done, then keeps this run's record there.
-    /// `done` gets the process groups it ended.
+    /// `done` gets the warning that says what it ended, if it ended anything.
     pub fn use_state_dir(
         &self,
         dir: std::path::PathBuf,
-        done: impl FnOnce(Vec<u32>) + Send + 'static,
+        done: impl FnOnce(Option<String>) + Send + 'static,
     ) -> std::io::Result<()> {
         crate::os::fs::private_dir(&dir)?;
         self.ctx.record.set_dir(dir.clone())?;
@@ -314,9 +314,9 @@ impl Supervisor {
         let sweeping = std::thread::Builder::new()
             .name("elife-pm-sweep".into())
             .spawn(move || {
-                let killed = crate::leftovers::sweep(&dir);
+                let swept = crate::leftovers::sweep(&dir);
                 ctx.end_sweep();
-                done(killed);
+                done(swept.warning());
             });
         if let Err(e) = sweeping {
             self.ctx.end_sweep();

@@ -260,15 +260,9 @@ pub(crate) fn stopall_sync(env: Env) -> Result<(), &'static str> {
 pub(crate) fn use_state_dir(env: Env, dir: String) -> Result<(), &'static str> {
     let sup = supervisor(&env)?;
     let reporter = sup.clone();
-    sup.use_state_dir(PathBuf::from(&dir), move |killed| {
-        if !killed.is_empty() {
-            let groups: Vec<String> = killed.iter().map(u32::to_string).collect();
-            reporter.warn(format!(
-                "ended {} process group(s) left running by an earlier run of this app that was \
-                 killed (process group ids: {})",
-                killed.len(),
-                groups.join(", ")
-            ));
+    sup.use_state_dir(PathBuf::from(&dir), move |warning| {
+        if let Some(warning) = warning {
+            reporter.warn(warning);
         }
     })
     .map_err(|e| {

@@ -217,14 +217,57 @@ fn run_marker(main: Identity) -> String {
 /// How long the sweep waits for killed groups to vanish.
 const SWEEP_WAIT: Duration = Duration::from_secs(2);
 
+/// What a sweep ended.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Swept {
+    /// The service process groups that dead runs recorded.
+    pub(crate) groups: Vec<u32>,
+    /// Processes of those runs that had left their service's group (daemons), found by marker.
+    pub(crate) strays: Vec<u32>,
+}
+
+impl Swept {
+    /// The warning that tells the app what an earlier run left behind, or `None` when it left
+    /// nothing.
+    pub(crate) fn warning(&self) -> Option<String> {
+        let ids = |pids: &[u32]| {
+            pids.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let groups = format!(
+            "{} process group(s) left running by an earlier run of this app that was killed \
+             (process group ids: {})",
+            self.groups.len(),
+            ids(&self.groups)
+        );
+        let strays = format!(
+            "{} process(es) that had left their service's process group (pids: {})",
+            self.strays.len(),
+            ids(&self.strays)
+        );
+        match (self.groups.is_empty(), self.strays.is_empty()) {
+            (true, true) => None,
+            (false, true) => Some(format!("ended {groups}")),
+            (false, false) => Some(format!("ended {groups}, and {strays}")),
+            (true, false) => Some(format!(
+                "ended {strays}, left running by an earlier run of this app that was killed"
+            )),
+        }
+    }
+}
+
 /// Ends every service group that a dead run recorded in `dir`, waits (briefly) for them to go,
-/// and removes their records. Records of live runs (another copy of the app) are left alone.
-/// Returns the groups it killed.
-pub(crate) fn sweep(dir: &Path) -> Vec<u32> {
+/// then ends what those runs' services started that left their groups (daemons, by their
+/// marker), and removes the records. Records of live runs (another copy of the app) are left
+/// alone.
+pub(crate) fn sweep(dir: &Path) -> Swept {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+        return Swept::default();
     };
-    let mut killed = Vec::new();
+    let mut groups = Vec::new();
+    let mut dead_runs = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -247,16 +290,61 @@ pub(crate) fn sweep(dir: &Path) -> Vec<u32> {
         for v in verdicts {
             if let Verdict::Kill(pgid) = v {
                 procinfo::kill_group(pgid);
-                killed.push(pgid);
+                groups.push(pgid);
             }
         }
-        // And what its services started that left their groups (daemons), by their marker.
-        strays::end_run(&run_marker(run.main));
-        let _ = std::fs::remove_file(&path);
+        dead_runs.push((run_marker(run.main), path));
     }
     let until = Instant::now() + SWEEP_WAIT;
-    while killed.iter().any(|g| procinfo::group_alive(*g)) && Instant::now() < until {
+    while groups.iter().any(|g| procinfo::group_alive(*g)) && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(5));
     }
-    killed
+    // With the groups gone, whatever still carries a dead run's marker had left its group.
+    let markers: Vec<String> = dead_runs.iter().map(|(m, _)| m.clone()).collect();
+    let strays = strays::end_runs(&markers);
+    for (_, path) in dead_runs {
+        let _ = std::fs::remove_file(path);
+    }
+    Swept { groups, strays }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Swept;
+
+    #[test]
+    fn a_sweep_that_ended_nothing_says_nothing() {
+        assert_eq!(Swept::default().warning(), None);
+    }
+
+    #[test]
+    fn the_warning_names_groups_and_daemons_by_their_ids() {
+        let groups = Swept {
+            groups: vec![10, 20],
+            strays: vec![],
+        };
+        assert_eq!(
+            groups.warning().unwrap(),
+            "ended 2 process group(s) left running by an earlier run of this app that was \
+             killed (process group ids: 10, 20)"
+        );
+        let both = Swept {
+            groups: vec![10],
+            strays: vec![31],
+        };
+        assert!(both.warning().unwrap().ends_with(
+            "(process group ids: 10), and 1 process(es) that had left their service's process \
+             group (pids: 31)"
+        ));
+        // A daemon alone: its service died with the app (death signal), its group is gone.
+        let daemon = Swept {
+            groups: vec![],
+            strays: vec![31, 32],
+        };
+        assert_eq!(
+            daemon.warning().unwrap(),
+            "ended 2 process(es) that had left their service's process group (pids: 31, 32), \
+             left running by an earlier run of this app that was killed"
+        );
+    }
 }

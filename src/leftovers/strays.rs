@@ -85,11 +85,14 @@ impl Strays {
     }
 }
 
-/// Kills, from the calling thread, every process of the run whose markers start with
-/// `run_prefix`: what a killed run of the app left behind (`leftovers::sweep`).
-pub(crate) fn end_run(run_prefix: &str) -> Vec<u32> {
-    let scope = Scope::Run(run_prefix.to_string());
-    crate::os::marked::kill_marked(MARKER_ENV, |_, v| scope.holds(v))
+/// Kills, from the calling thread and in one look, every process whose marker starts with one
+/// of `run_prefixes`: what killed runs of the app left behind (`leftovers::sweep`).
+pub(crate) fn end_runs(run_prefixes: &[String]) -> Vec<u32> {
+    if run_prefixes.is_empty() {
+        return Vec::new();
+    }
+    let scopes: Vec<Scope> = run_prefixes.iter().cloned().map(Scope::Run).collect();
+    crate::os::marked::kill_marked(MARKER_ENV, |_, v| scopes.iter().any(|s| s.holds(v)))
 }
 
 fn look(rx: mpsc::Receiver<Request>) {
