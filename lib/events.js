@@ -15,9 +15,18 @@ function warn (message) {
   process.emitWarning('elife/pm: ' + message)
 }
 
-// Called from Rust with a batch of events, in order. It must never throw: an exception here
-// would reach Node as an uncaught one.
-function dispatch (batch) {
+// Called from Rust with a batch of events, in order, as a JSON array. It must never throw: an
+// exception here would reach Node as an uncaught one. The next batch comes once the event loop
+// has turned (the setImmediate): a flood of events never holds the main thread batch after
+// batch.
+function dispatch (json) {
+  setImmediate(native.eventsTaken)
+  let batch = []
+  try {
+    batch = JSON.parse(json)
+  } catch (err) {
+    warn('unreadable events: ' + err.message)
+  }
   for (let i = 0; i < batch.length; i++) {
     const event = batch[i]
     try {

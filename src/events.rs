@@ -89,6 +89,22 @@ pub enum Event {
 }
 
 impl Event {
+    /// The event's `type` as JS sees it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Start { .. } => "start",
+            Event::Exit { .. } => "exit",
+            Event::Restart { .. } => "restart",
+            Event::Ready { .. } => "ready",
+            Event::Stop { .. } => "stop",
+            Event::Error { .. } => "error",
+            Event::Log { .. } => "log",
+            Event::Warning { .. } => "warning",
+            Event::Ended { .. } => "ended",
+            Event::Message { .. } => "message",
+        }
+    }
+
     /// One event of each kind JS listens for (not the internal `Ended`, nor `Warning`, which
     /// JS turns into a process warning): what the contract test holds index.d.ts against.
     pub fn samples() -> Vec<Event> {
@@ -230,6 +246,18 @@ impl Outbox {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn kind_is_the_serialized_type() {
+        let mut all = Event::samples();
+        all.push(Event::Warning {
+            message: String::new(),
+        });
+        all.push(Event::Ended { id: 1 });
+        for e in all {
+            assert_eq!(serde_json::to_value(&e).unwrap()["type"], e.kind());
+        }
+    }
 
     #[test]
     fn events_serialize_with_a_type_and_camel_case_fields() {

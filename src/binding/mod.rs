@@ -109,7 +109,7 @@ pub(crate) fn init(
     exec_path: String,
     node_version: String,
     electron_version: Option<String>,
-    on_events: Function<Vec<Value>, ()>,
+    on_events: Function<String, ()>,
 ) -> Result<(), &'static str> {
     let me = env_id(&env);
     if OWNER
@@ -271,6 +271,12 @@ pub(crate) fn use_state_dir(env: Env, dir: String) -> Result<(), &'static str> {
             format!("elife/pm: state directory {dir}: {e}"),
         ))
     })
+}
+
+/// JS took the last batch of events and its event loop has turned (`binding/events.rs`).
+#[napi(catch_unwind)]
+pub(crate) fn events_taken() {
+    events::taken();
 }
 
 /// JS has listeners for `event`, or none any more: events nobody hears are not converted.
