@@ -4,7 +4,7 @@
 // process (bench/worker.js), one after another, and sends its figures back as JSON. Prints Markdown
 // tables and writes them to bench/out/results.md.
 //
-//   node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|stdio|scale|1-8] [--peer NAME]
+//   node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|stdio|scale|messages|1-9] [--peer NAME]
 //
 // --windows runs the Windows cases instead: the log flood and stopall() in the official Windows
 // node.exe under Wine, elife/pm beside Windows Node's own pipe() and kill-all (bench/lib/wine.js).
@@ -34,7 +34,7 @@ function parseArgs (argv) {
     else if (k === '--peer') a.peer = argv[++i]
     else if (k.startsWith('--peer=')) a.peer = k.slice(7)
     else if (k === '-h' || k === '--help') {
-      console.log('usage: node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|stdio|scale|1-8] [--peer NAME]')
+      console.log('usage: node bench/run.js [--quick] [--windows] [--case flood|start|stop|restart|memory|idle|stdio|scale|messages|1-9] [--peer NAME]')
       process.exit(0)
     } else {
       console.error('unknown argument ' + k)
@@ -71,6 +71,7 @@ const idle = require('./cases/idle')
 const stdioCase = require('./cases/stdio')
 const scale = require('./cases/scale')
 const services = require('./cases/services')
+const messages = require('./cases/messages')
 const serviceLabel = (p) => services.labels[p]
 const N = services.N
 
@@ -210,6 +211,22 @@ const CASES = [
     row: (r) => [f(r.threadsAdded), f(r.fdsPerService, 2), f(r.rssPerService / 1024, 1), f(r.tStart), f(r.tStop, 1), f(r.tGone, 1)],
     summary: (res) => 'Summary: elife/pm / Node, RSS added per service = **' + ratio(res.pm, res.node, 'rssPerService') + '**; `stopall()` API done = **' + ratio(res.pm, res.node, 'tStop') + '**; every pid gone = **' + ratio(res.pm, res.node, 'tGone') + '**',
     foot: 'Each peer in a fresh Node process (`--expose-gc`): threads (/proc/self/task), open fds (/proc/self/fd) and VmRSS read after loading nothing, then 1 s (and two GCs) after the last start, before stopping. Start: Node = every `spawn` event; elife/pm = every `start()` promise. stopall: Node = `kill()` each, every `exit` event (its log streams ended); elife/pm = `await stopall()`. Gone: every pid ESRCH. Median of 3 runs by stopall API done.'
+  },
+  {
+    id: 'messages',
+    num: 9,
+    title: (o) => `Case 9 — a Node service flooding process.send: ${f(o.count)} small messages in a tight loop`,
+    peers: ['node', 'pm'],
+    label: (p) => messages.peers[p].label,
+    opts: (q) => ({ count: q ? 20000 : 100000 }),
+    timeout: 120000,
+    waitQuiet: true,
+    repeats: (p, q) => q ? 1 : 5,
+    median: { key: 'wall', note: (runs) => `wall ${runs.map((x) => (x.wall / 1000).toFixed(2)).join(' / ')} s, event-loop p99 ${runs.map((x) => x.loop.p99.toFixed(1)).join(' / ')} ms, grew ${runs.map((x) => x.grewMiB.toFixed(0)).join(' / ')} MiB (median by wall shown)` },
+    header: ['Peer', 'Wall (s)', 'Messages/s', 'Out of order', 'Event loop p99 (ms)', 'Event loop max (ms)', 'Main process grew (MiB)', 'CPU s: JS thread / whole main process'],
+    row: (r) => [f(r.wall / 1000, 2), f(r.perSec), f(r.outOfOrder), f(r.loop.p99, 1), f(r.loop.max, 1), f(r.grewMiB, 1), `${f(r.cpu.main / 1000, 2)} / ${f(r.cpu.proc / 1000, 2)}`],
+    summary: (res) => 'Summary: elife/pm / Node fork, wall = **' + ratio(res.pm, res.node, 'wall') + '**; event-loop p99 = **' + ratio(res.pm, res.node, 'loopP99') + '**; main process grew = **' + ratio(res.pm, res.node, 'grewMiB') + '**',
+    foot: 'The same sender script on the same Node binary. Wall: the spawn resolving → the last message taken by the app\'s listener; every message is checked to arrive once and in order. Event loop: `monitorEventLoopDelay({ resolution: 1 })` over that time. Grew: the main process\'s RSS sampled every 10 ms, peak minus the reading just before the spawn (after two GCs). pm reads a service\'s channel no faster than JS takes its messages (256 in flight at most); Node\'s fork reads the channel as fast as it can and queues what JS has not taken yet. Median of 5 runs by wall, each in a fresh process, the peers taking turns.'
   }
 ]
 

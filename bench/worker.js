@@ -37,6 +37,7 @@ async function main () {
     case 'restart': return require('./cases/restart').run(peer, ctx)
     case 'idle': return require('./cases/idle').run(peer, ctx)
     case 'stdio': return require('./cases/stdio').run(peer, ctx)
+    case 'messages': return require('./cases/messages').run(peer, ctx)
     case 'scale': return require('./cases/scale').run(peer, ctx)
     case 'start': case 'stop': case 'memory': return require('./cases/services')[caseName](peer, ctx)
     default: throw new Error('unknown case ' + caseName)
