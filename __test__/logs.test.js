@@ -139,7 +139,8 @@ test('a lone line from a quiet service reaches the file promptly', async () => {
   const seenAt = Date.now()
   const printedAt = Number(line.match(TEXT)[5].split(' ')[1])
   const latency = seenAt - printedAt
-  assert.ok(latency < 500, `took ${latency} ms`)
+  // A writer that held lines until its buffer filled would never show it (waitFor fails).
+  assert.ok(latency < 2000, `took ${latency} ms`)
 })
 
 test("'log' events arrive in batches only while someone listens", async () => {
