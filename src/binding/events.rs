@@ -7,9 +7,10 @@
 //! faster than N-API calls setting one property at a time.
 //!
 //! The next batch is called for only once JS has taken this one and its event loop has turned
-//! (`taken`, which JS calls from a `setImmediate`). Node runs a threadsafe function's queued
-//! calls back to back, up to 1000 of them without a turn of its loop: a service flooding
-//! `process.send` held the main thread for 100-200 ms at a time, its timers and I/O waiting.
+//! (`taken`, which JS calls from a `setImmediate`). Since nodejs/node#38506 (Node 16; not
+//! Electron 9's Node 12) Node runs a threadsafe function's calls queued while one runs back to
+//! back, up to 1000 without a turn of its loop: a service flooding `process.send` held the
+//! main thread for 100-200 ms at a time, its timers and I/O waiting.
 //!
 //! The function is weak: it never keeps Node's event loop alive by itself (`keep_alive.rs`
 //! decides that). Each event is counted as delivered on the JS thread, in order, as its batch
