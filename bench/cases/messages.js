@@ -4,7 +4,7 @@
 // Node's own `child_process.fork` (`child.on('message')`), the same script on the same Node.
 // pm reads a service's channel no faster than JS takes the messages (at most
 // MAX_PENDING_MESSAGES in flight, src/service/context.rs); Node's fork reads all it can.
-// Wall: the spawn resolving → the last message taken; every message is checked to come once
+// Wall: the spawn called (pm already loaded) → the last message taken; every message is checked to come once
 // and in order. Event loop: the main process's delay (1 ms resolution) over that time. Memory:
 // the main process's RSS, sampled every 10 ms, peak minus the reading before the spawn.
 const { fork } = require('child_process')

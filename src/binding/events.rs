@@ -23,11 +23,12 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+
 use crate::events::Event;
 use crate::supervisor::Supervisor;
 use crate::sync::lock;
-use napi::bindgen_prelude::*;
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 
 type Callback = ThreadsafeFunction<(), (), String, Status, false, true>;
 
